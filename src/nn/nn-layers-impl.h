@@ -1,0 +1,680 @@
+/* nn-layers-impl.h — the layer bodies, written once for any floating type.
+ *
+ * Included by nn-layers.c (REAL=float) and nn-layers-f64.c (REAL=double) with
+ *   REAL       the element type
+ *   FN(name)   the public name for that type
+ *   GEMM       cblas_sgemm or cblas_dgemm
+ * Reductions (BatchNorm statistics, pooled sums, the loss) accumulate in double
+ * in both, as PyTorch's CPU kernels do for float.
+ */
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* ---- im2col / col2im ------------------------------------------------------
+ * col is (K, ldc) row-major with K = C*KH*KW; one image fills the OH*OW
+ * columns starting at col_offset. Row r = (c*KH + kh)*KW + kw holds
+ * in[c, oh*stride - pad + kh, ow*stride - pad + kw] (0 outside the image).
+ */
+
+/* Output columns ow whose input column iw = ow*stride - pad + k lies in [0, W). */
+static inline void
+FN (conv_valid_range) (int *lo, int *hi, int k, int stride, int pad, int W, int OW)
+{
+  int first = pad - k;                           /* smallest ow*stride allowed */
+  int a = first <= 0 ? 0 : (first + stride - 1) / stride;
+  int last = W - 1 + pad - k;                    /* largest ow*stride allowed */
+  int b = last < 0 ? -1 : last / stride;
+  if (b > OW - 1)
+    b = OW - 1;
+  *lo = a;
+  *hi = b + 1;                                   /* half-open; may be <= lo */
+  if (*hi < *lo)
+    *hi = *lo;
+}
+
+static void
+FN (im2col) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
+             const NnConvShape *s)
+{
+  const int C = s->in_c, H = s->in_h, W = s->in_w, KH = s->kernel_h, KW = s->kernel_w;
+  const int OH = s->out_h, OW = s->out_w, S = s->stride, P = s->pad;
+
+  for (int c = 0; c < C; c++)
+    for (int kh = 0; kh < KH; kh++)
+      for (int kw = 0; kw < KW; kw++)
+        {
+          const REAL *src = in + (size_t) c * H * W;
+          REAL *dst = col + ((size_t) (c * KH + kh) * KW + kw) * ldc + col_offset;
+          int lo, hi;
+
+          FN (conv_valid_range) (&lo, &hi, kw, S, P, W, OW);
+          for (int oh = 0; oh < OH; oh++, dst += OW)
+            {
+              int ih = oh * S - P + kh;
+              if (ih < 0 || ih >= H)
+                {
+                  memset (dst, 0, sizeof (REAL) * OW);
+                  continue;
+                }
+              const REAL *row = src + (size_t) ih * W - P + kw;
+              for (int ow = 0; ow < lo; ow++)
+                dst[ow] = 0;
+              if (S == 1)
+                {
+                  if (hi > lo)
+                    memcpy (dst + lo, row + lo, sizeof (REAL) * (hi - lo));
+                }
+              else
+                for (int ow = lo; ow < hi; ow++)
+                  dst[ow] = row[ow * S];
+              for (int ow = hi; ow < OW; ow++)
+                dst[ow] = 0;
+            }
+        }
+}
+
+/* in (C,H,W) += the columns of one image, the adjoint of im2col. */
+static void
+FN (col2im) (REAL *in, const REAL *col, size_t ldc, size_t col_offset,
+             const NnConvShape *s)
+{
+  const int C = s->in_c, H = s->in_h, W = s->in_w, KH = s->kernel_h, KW = s->kernel_w;
+  const int OH = s->out_h, OW = s->out_w, S = s->stride, P = s->pad;
+
+  for (int c = 0; c < C; c++)
+    for (int kh = 0; kh < KH; kh++)
+      for (int kw = 0; kw < KW; kw++)
+        {
+          REAL *dst = in + (size_t) c * H * W;
+          const REAL *src = col + ((size_t) (c * KH + kh) * KW + kw) * ldc + col_offset;
+          int lo, hi;
+
+          FN (conv_valid_range) (&lo, &hi, kw, S, P, W, OW);
+          for (int oh = 0; oh < OH; oh++, src += OW)
+            {
+              int ih = oh * S - P + kh;
+              if (ih < 0 || ih >= H)
+                continue;
+              REAL *row = dst + (size_t) ih * W - P + kw;
+              if (S == 1)
+                for (int ow = lo; ow < hi; ow++)
+                  row[ow] += src[ow];
+              else
+                for (int ow = lo; ow < hi; ow++)
+                  row[ow * S] += src[ow];
+            }
+        }
+}
+
+/* ---- conv2d ---------------------------------------------------------------
+ * Forward, for a chunk of n images with N = n*OH*OW columns and K = C*KH*KW:
+ *   out_t (OC, N) = weight (OC, K) x col (K, N)
+ * then out_t is scattered into NCHW. With n == 1 the GEMM writes straight into
+ * out[b] (OC, OH*OW); a pointwise convolution uses in[b] (C, H*W) as col.
+ * Backward, per chunk:
+ *   dweight (OC, K) += dout_t (OC, N) x col^T (N, K)
+ *   dcol (K, N)      = weight^T (K, OC) x dout_t (OC, N), then col2im into din.
+ */
+
+/* out (OC, OHW) of one image: + bias, then max(0, .), in one pass */
+static inline void
+FN (conv_epilogue) (REAL *out, const REAL *bias, bool relu, int OC, size_t OHW)
+{
+  for (int oc = 0; oc < OC; oc++)
+    {
+      REAL *o = out + (size_t) oc * OHW;
+      REAL b = bias != NULL ? bias[oc] : 0;
+      if (relu)
+        for (size_t i = 0; i < OHW; i++)
+          {
+            REAL v = o[i] + b;
+            o[i] = v > 0 ? v : 0;
+          }
+      else if (bias != NULL)
+        for (size_t i = 0; i < OHW; i++)
+          o[i] += b;
+    }
+}
+
+void
+FN (nn_conv2d_forward) (REAL *out, const REAL *in, const REAL *weight, const REAL *bias,
+                        bool relu, const NnConvShape *s, REAL *ws, size_t ws_len)
+{
+  const int OC = s->out_c;
+  const size_t K = (size_t) s->in_c * s->kernel_h * s->kernel_w;
+  const size_t OHW = (size_t) s->out_h * s->out_w;
+  const size_t in_stride = (size_t) s->in_c * s->in_h * s->in_w;
+  const bool pointwise = nn_conv_is_pointwise (s);
+  const bool epilogue = bias != NULL || relu;
+  int per_gemm = pointwise ? 1 : nn_conv2d_images_per_gemm (s, ws_len);
+
+  if (per_gemm < 1)
+    per_gemm = 1;       /* the caller planned too little: stay correct, one image */
+
+  for (int b0 = 0; b0 < s->batch; b0 += per_gemm)
+    {
+      int n = s->batch - b0 < per_gemm ? s->batch - b0 : per_gemm;
+      size_t N = (size_t) n * OHW;
+      REAL *dst = out + (size_t) b0 * OC * OHW;
+
+      if (pointwise)
+        {
+          GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int) OHW, (int) K,
+                1, weight, (int) K, in + b0 * in_stride, (int) OHW, 0, dst, (int) OHW);
+          if (epilogue)
+            FN (conv_epilogue) (dst, bias, relu, OC, OHW);
+          continue;
+        }
+
+      REAL *col = ws;
+      for (int i = 0; i < n; i++)
+        FN (im2col) (col, N, i * OHW, in + (b0 + i) * in_stride, s);
+
+      if (n == 1)
+        {
+          GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int) N, (int) K,
+                1, weight, (int) K, col, (int) N, 0, dst, (int) N);
+          if (epilogue)
+            FN (conv_epilogue) (dst, bias, relu, OC, OHW);
+          continue;
+        }
+
+      REAL *out_t = col + K * N;
+      GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int) N, (int) K,
+            1, weight, (int) K, col, (int) N, 0, out_t, (int) N);
+      for (int i = 0; i < n; i++)
+        {
+          for (int oc = 0; oc < OC; oc++)
+            memcpy (dst + ((size_t) i * OC + oc) * OHW, out_t + oc * N + i * OHW,
+                    sizeof (REAL) * OHW);
+          if (epilogue)
+            FN (conv_epilogue) (dst + (size_t) i * OC * OHW, bias, relu, OC, OHW);
+        }
+    }
+}
+
+void
+FN (nn_conv2d_backward) (REAL *din, REAL *dweight, const REAL *dout, const REAL *in,
+                         const REAL *weight, const NnConvShape *s, REAL *ws, size_t ws_len)
+{
+  const int OC = s->out_c;
+  const size_t K = (size_t) s->in_c * s->kernel_h * s->kernel_w;
+  const size_t OHW = (size_t) s->out_h * s->out_w;
+  const size_t in_stride = (size_t) s->in_c * s->in_h * s->in_w;
+  const bool pointwise = nn_conv_is_pointwise (s);
+  int per_gemm = pointwise ? 1 : nn_conv2d_images_per_gemm (s, ws_len);
+
+  if (per_gemm < 1)
+    per_gemm = 1;
+
+  for (int b0 = 0; b0 < s->batch; b0 += per_gemm)
+    {
+      int n = s->batch - b0 < per_gemm ? s->batch - b0 : per_gemm;
+      size_t N = (size_t) n * OHW;
+      const REAL *dout_t;
+      const REAL *col;
+
+      if (pointwise)
+        {
+          dout_t = dout + (size_t) b0 * OC * OHW;
+          if (dweight != NULL)
+            GEMM (CblasRowMajor, CblasNoTrans, CblasTrans, OC, (int) K, (int) N,
+                  1, dout_t, (int) N, in + b0 * in_stride, (int) N, 1, dweight, (int) K);
+          if (din != NULL)
+            GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) N, OC,
+                  1, weight, (int) K, dout_t, (int) N, 1, din + b0 * in_stride, (int) N);
+          continue;
+        }
+
+      REAL *colbuf = ws;
+      if (n == 1)
+        dout_t = dout + (size_t) b0 * OC * OHW;
+      else
+        {
+          REAL *gather = colbuf + K * N;
+          for (int i = 0; i < n; i++)
+            for (int oc = 0; oc < OC; oc++)
+              memcpy (gather + oc * N + i * OHW, dout + ((size_t) (b0 + i) * OC + oc) * OHW,
+                      sizeof (REAL) * OHW);
+          dout_t = gather;
+        }
+
+      if (dweight != NULL)
+        {
+          for (int i = 0; i < n; i++)
+            FN (im2col) (colbuf, N, i * OHW, in + (b0 + i) * in_stride, s);
+          col = colbuf;
+          GEMM (CblasRowMajor, CblasNoTrans, CblasTrans, OC, (int) K, (int) N,
+                1, dout_t, (int) N, col, (int) N, 1, dweight, (int) K);
+        }
+      if (din != NULL)
+        {
+          GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, (int) K, (int) N, OC,
+                1, weight, (int) K, dout_t, (int) N, 0, colbuf, (int) N);
+          for (int i = 0; i < n; i++)
+            FN (col2im) (din + (b0 + i) * in_stride, colbuf, N, i * OHW, s);
+        }
+    }
+}
+
+/* ---- batchnorm -----------------------------------------------------------
+ * The _channels variants work on channels [c0, c1) of a (B, C, HW) tensor, so
+ * the model can split channels across threads; with relu they apply max(y, 0)
+ * in the same pass. Sums run in double over eight independent lanes: the
+ * compiler vectorizes them, and the order is fixed, so results are repeatable.
+ */
+
+static inline void
+FN (bn_sums) (double *sum_out, double *sq_out, const REAL *in, int B, int C, int HW, int c,
+              double mean, bool want_sq)
+{
+  double lane[8] = { 0 };
+  for (int b = 0; b < B; b++)
+    {
+      const REAL *x = in + ((size_t) b * C + c) * HW;
+      int i = 0;
+      if (!want_sq)
+        {
+          for (; i + 8 <= HW; i += 8)
+            for (int k = 0; k < 8; k++)
+              lane[k] += (double) x[i + k];
+          for (; i < HW; i++)
+            lane[0] += (double) x[i];
+        }
+      else
+        {
+          for (; i + 8 <= HW; i += 8)
+            for (int k = 0; k < 8; k++)
+              {
+                double d = (double) x[i + k] - mean;
+                lane[k] += d * d;
+              }
+          for (; i < HW; i++)
+            {
+              double d = (double) x[i] - mean;
+              lane[0] += d * d;
+            }
+        }
+    }
+  double total = ((lane[0] + lane[1]) + (lane[2] + lane[3]))
+                 + ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+  if (want_sq)
+    *sq_out = total;
+  else
+    *sum_out = total;
+}
+
+static inline void
+FN (bn_apply) (REAL *out, const REAL *in, int B, int C, int HW, int c, REAL alpha, REAL shift,
+               bool relu)
+{
+  for (int b = 0; b < B; b++)
+    {
+      const REAL *x = in + ((size_t) b * C + c) * HW;
+      REAL *y = out + ((size_t) b * C + c) * HW;
+      if (relu)
+        for (int i = 0; i < HW; i++)
+          {
+            REAL v = x[i] * alpha + shift;
+            y[i] = v > 0 ? v : 0;
+          }
+      else
+        for (int i = 0; i < HW; i++)
+          y[i] = x[i] * alpha + shift;
+    }
+}
+
+void
+FN (nn_batchnorm_forward_train_channels) (REAL *out, REAL *save_mean, REAL *save_invstd,
+                                          REAL *running_mean, REAL *running_var,
+                                          const REAL *in, const REAL *gamma, const REAL *beta,
+                                          int B, int C, int HW, int c0, int c1, bool relu,
+                                          double momentum, double eps)
+{
+  const double n = (double) B * HW;
+
+  for (int c = c0; c < c1; c++)
+    {
+      double sum = 0, sq = 0;
+      FN (bn_sums) (&sum, NULL, in, B, C, HW, c, 0, false);
+      double mean = sum / n;
+      FN (bn_sums) (NULL, &sq, in, B, C, HW, c, mean, true);
+      double var = sq / n;                      /* biased: used to normalize */
+      double invstd = 1.0 / sqrt (var + eps);
+      save_mean[c] = (REAL) mean;
+      save_invstd[c] = (REAL) invstd;
+      if (running_mean != NULL)
+        {
+          double unbiased = n > 1 ? sq / (n - 1) : var;
+          running_mean[c] = (REAL) ((1 - momentum) * (double) running_mean[c] + momentum * mean);
+          running_var[c] = (REAL) ((1 - momentum) * (double) running_var[c]
+                                   + momentum * unbiased);
+        }
+      REAL alpha = (REAL) (invstd * (double) gamma[c]);
+      REAL shift = (REAL) ((double) beta[c] - mean * invstd * (double) gamma[c]);
+      FN (bn_apply) (out, in, B, C, HW, c, alpha, shift, relu);
+    }
+}
+
+void
+FN (nn_batchnorm_forward_train) (REAL *out, REAL *save_mean, REAL *save_invstd,
+                                 REAL *running_mean, REAL *running_var, const REAL *in,
+                                 const REAL *gamma, const REAL *beta, int B, int C, int HW,
+                                 double momentum, double eps)
+{
+  FN (nn_batchnorm_forward_train_channels) (out, save_mean, save_invstd, running_mean,
+                                            running_var, in, gamma, beta, B, C, HW, 0, C,
+                                            false, momentum, eps);
+}
+
+void
+FN (nn_batchnorm_forward_eval_channels) (REAL *out, const REAL *in, const REAL *gamma,
+                                         const REAL *beta, const REAL *running_mean,
+                                         const REAL *running_var, int B, int C, int HW,
+                                         int c0, int c1, bool relu, double eps)
+{
+  for (int c = c0; c < c1; c++)
+    {
+      double invstd = 1.0 / sqrt ((double) running_var[c] + eps);
+      REAL alpha = (REAL) (invstd * (double) gamma[c]);
+      REAL shift = (REAL) ((double) beta[c] - (double) running_mean[c] * invstd * (double) gamma[c]);
+      FN (bn_apply) (out, in, B, C, HW, c, alpha, shift, relu);
+    }
+}
+
+void
+FN (nn_batchnorm_forward_eval) (REAL *out, const REAL *in, const REAL *gamma,
+                                const REAL *beta, const REAL *running_mean,
+                                const REAL *running_var, int B, int C, int HW, double eps)
+{
+  FN (nn_batchnorm_forward_eval_channels) (out, in, gamma, beta, running_mean, running_var,
+                                           B, C, HW, 0, C, false, eps);
+}
+
+void
+FN (nn_batchnorm_backward_channels) (REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,
+                                     const REAL *in, const REAL *save_mean,
+                                     const REAL *save_invstd, const REAL *gamma, int B, int C,
+                                     int HW, int c0, int c1)
+{
+  const double n = (double) B * HW;
+
+  for (int c = c0; c < c1; c++)
+    {
+      const double mean = (double) save_mean[c], invstd = (double) save_invstd[c];
+      double lane_dy[8] = { 0 }, lane_dyx[8] = { 0 };
+      for (int b = 0; b < B; b++)
+        {
+          const REAL *x = in + ((size_t) b * C + c) * HW;
+          const REAL *dy = dout + ((size_t) b * C + c) * HW;
+          int i = 0;
+          for (; i + 8 <= HW; i += 8)
+            for (int k = 0; k < 8; k++)
+              {
+                lane_dy[k] += (double) dy[i + k];
+                lane_dyx[k] += (double) dy[i + k] * ((double) x[i + k] - mean);
+              }
+          for (; i < HW; i++)
+            {
+              lane_dy[0] += (double) dy[i];
+              lane_dyx[0] += (double) dy[i] * ((double) x[i] - mean);
+            }
+        }
+      double sum_dy = ((lane_dy[0] + lane_dy[1]) + (lane_dy[2] + lane_dy[3]))
+                      + ((lane_dy[4] + lane_dy[5]) + (lane_dy[6] + lane_dy[7]));
+      double sum_dy_xmu = ((lane_dyx[0] + lane_dyx[1]) + (lane_dyx[2] + lane_dyx[3]))
+                          + ((lane_dyx[4] + lane_dyx[5]) + (lane_dyx[6] + lane_dyx[7]));
+      if (dgamma != NULL)
+        dgamma[c] += (REAL) (sum_dy_xmu * invstd);
+      if (dbeta != NULL)
+        dbeta[c] += (REAL) sum_dy;
+      if (din == NULL)
+        continue;
+      /* dx = gamma*invstd * (dy - mean(dy) - (x-mean) * invstd^2 * mean(dy*(x-mean))) */
+      const REAL k = (REAL) (sum_dy_xmu * invstd * invstd / n);
+      const REAL mean_dy = (REAL) (sum_dy / n);
+      const REAL scale = (REAL) (invstd * (double) gamma[c]);
+      const REAL m = (REAL) mean;
+      for (int b = 0; b < B; b++)
+        {
+          const REAL *x = in + ((size_t) b * C + c) * HW;
+          const REAL *dy = dout + ((size_t) b * C + c) * HW;
+          REAL *dx = din + ((size_t) b * C + c) * HW;
+          for (int i = 0; i < HW; i++)
+            dx[i] = (dy[i] - mean_dy - (x[i] - m) * k) * scale;
+        }
+    }
+}
+
+void
+FN (nn_batchnorm_backward) (REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,
+                            const REAL *in, const REAL *save_mean, const REAL *save_invstd,
+                            const REAL *gamma, int B, int C, int HW)
+{
+  FN (nn_batchnorm_backward_channels) (din, dgamma, dbeta, dout, in, save_mean, save_invstd,
+                                       gamma, B, C, HW, 0, C);
+}
+
+void
+FN (nn_batchnorm_backward_eval) (REAL *din, const REAL *dout, const REAL *gamma,
+                                 const REAL *running_var, int B, int C, int HW, double eps)
+{
+  for (int c = 0; c < C; c++)
+    {
+      REAL alpha = (REAL) (gamma[c] / sqrt ((double) running_var[c] + eps));
+      for (int b = 0; b < B; b++)
+        {
+          const REAL *dy = dout + ((size_t) b * C + c) * HW;
+          REAL *dx = din + ((size_t) b * C + c) * HW;
+          for (int i = 0; i < HW; i++)
+            dx[i] = dy[i] * alpha;
+        }
+    }
+}
+
+/* ---- elementwise --------------------------------------------------------- */
+
+void
+FN (nn_relu_forward) (REAL *x, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    x[i] = x[i] > 0 ? x[i] : 0;
+}
+
+void
+FN (nn_relu_backward) (REAL *d, const REAL *out, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    d[i] = out[i] > 0 ? d[i] : 0;
+}
+
+void
+FN (nn_add_relu_forward) (REAL *a, const REAL *b, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      REAL v = a[i] + b[i];
+      a[i] = v > 0 ? v : 0;
+    }
+}
+
+void
+FN (nn_dropout_forward) (REAL *out, const REAL *in, const REAL *mask, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    out[i] = in[i] * mask[i];
+}
+
+void
+FN (nn_dropout_backward) (REAL *din, const REAL *dout, const REAL *mask, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    din[i] = dout[i] * mask[i];
+}
+
+/* ---- pooling ------------------------------------------------------------- */
+
+void
+FN (nn_maxpool2d_forward) (REAL *out, int32_t *argmax, const REAL *in, int B, int C,
+                           int H, int W, int kernel, int stride, int pad, int OH, int OW)
+{
+  for (size_t plane = 0; plane < (size_t) B * C; plane++)
+    {
+      const REAL *x = in + plane * H * W;
+      REAL *y = out + plane * OH * OW;
+      int32_t *am = argmax != NULL ? argmax + plane * OH * OW : NULL;
+      for (int oh = 0; oh < OH; oh++)
+        {
+          int h0 = oh * stride - pad;
+          int kh0 = h0 < 0 ? -h0 : 0, kh1 = h0 + kernel > H ? H - h0 : kernel;
+          for (int ow = 0; ow < OW; ow++)
+            {
+              int w0 = ow * stride - pad;
+              int kw0 = w0 < 0 ? -w0 : 0, kw1 = w0 + kernel > W ? W - w0 : kernel;
+              const REAL *row = x + (size_t) (h0 + kh0) * W + w0;
+              REAL best = row[kw0];
+              int32_t best_i = (h0 + kh0) * W + w0 + kw0;
+              /* PyTorch keeps the first maximum in row-major order, and NaN wins */
+              for (int kh = kh0; kh < kh1; kh++, row += W)
+                for (int kw = kw0; kw < kw1; kw++)
+                  {
+                    REAL v = row[kw];
+                    if (v > best || (isnan (v) && !isnan (best)))
+                      {
+                        best = v;
+                        best_i = (h0 + kh) * W + w0 + kw;
+                      }
+                  }
+              y[oh * OW + ow] = best;
+              if (am != NULL)
+                am[oh * OW + ow] = best_i;
+            }
+        }
+    }
+}
+
+void
+FN (nn_maxpool2d_backward) (REAL *din, const REAL *dout, const int32_t *argmax, int B,
+                            int C, int H, int W, int OH, int OW)
+{
+  for (size_t plane = 0; plane < (size_t) B * C; plane++)
+    {
+      REAL *dx = din + plane * H * W;
+      const REAL *dy = dout + plane * OH * OW;
+      const int32_t *am = argmax + plane * OH * OW;
+      for (int i = 0; i < OH * OW; i++)
+        if (am[i] >= 0)
+          dx[am[i]] += dy[i];
+    }
+}
+
+void
+FN (nn_avgpool_forward) (REAL *out, const REAL *in, int B, int C, int HW)
+{
+  for (size_t plane = 0; plane < (size_t) B * C; plane++)
+    {
+      const REAL *x = in + plane * HW;
+      double sum = 0;
+      for (int i = 0; i < HW; i++)
+        sum += x[i];
+      out[plane] = (REAL) (sum / HW);
+    }
+}
+
+void
+FN (nn_avgpool_backward) (REAL *din, const REAL *dout, int B, int C, int HW)
+{
+  for (size_t plane = 0; plane < (size_t) B * C; plane++)
+    {
+      REAL g = (REAL) (dout[plane] / HW);
+      REAL *dx = din + plane * HW;
+      for (int i = 0; i < HW; i++)
+        dx[i] += g;
+    }
+}
+
+/* ---- linear ---------------------------------------------------------------
+ *   out (B, OUT) = in (B, IN) x weight^T (IN, OUT) + bias
+ *   dweight (OUT, IN) += dout^T (OUT, B) x in (B, IN)
+ *   din (B, IN) += dout (B, OUT) x weight (OUT, IN)
+ */
+
+void
+FN (nn_linear_forward) (REAL *out, const REAL *in, const REAL *weight, const REAL *bias,
+                        int B, int IN, int OUT)
+{
+  GEMM (CblasRowMajor, CblasNoTrans, CblasTrans, B, OUT, IN,
+        1, in, IN, weight, IN, 0, out, OUT);
+  if (bias != NULL)
+    for (int b = 0; b < B; b++)
+      for (int o = 0; o < OUT; o++)
+        out[(size_t) b * OUT + o] += bias[o];
+}
+
+void
+FN (nn_linear_backward) (REAL *din, REAL *dweight, REAL *dbias, const REAL *dout,
+                         const REAL *in, const REAL *weight, int B, int IN, int OUT)
+{
+  if (dweight != NULL)
+    GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, OUT, IN, B,
+          1, dout, OUT, in, IN, 1, dweight, IN);
+  if (dbias != NULL)
+    for (int o = 0; o < OUT; o++)
+      {
+        double sum = 0;
+        for (int b = 0; b < B; b++)
+          sum += dout[(size_t) b * OUT + o];
+        dbias[o] += (REAL) sum;
+      }
+  if (din != NULL)
+    GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, B, IN, OUT,
+          1, dout, OUT, weight, IN, 1, din, IN);
+}
+
+/* ---- softmax cross-entropy ------------------------------------------------ */
+
+double
+FN (nn_softmax_cross_entropy_forward) (REAL *probs, const REAL *logits, const int *labels,
+                                       const REAL *class_weight, int B, int C)
+{
+  double loss = 0, weight_sum = 0;
+
+  for (int b = 0; b < B; b++)
+    {
+      const REAL *z = logits + (size_t) b * C;
+      REAL *p = probs + (size_t) b * C;
+      double zmax = z[0], sum = 0;
+      for (int c = 1; c < C; c++)
+        if (z[c] > zmax)
+          zmax = z[c];
+      for (int c = 0; c < C; c++)
+        sum += exp (z[c] - zmax);
+      for (int c = 0; c < C; c++)
+        p[c] = (REAL) (exp (z[c] - zmax) / sum);
+      double w = class_weight != NULL ? class_weight[labels[b]] : 1.0;
+      /* log-softmax without forming p: exact for tiny probabilities */
+      loss += w * -(z[labels[b]] - zmax - log (sum));
+      weight_sum += w;
+    }
+  return weight_sum > 0 ? loss / weight_sum : 0;
+}
+
+void
+FN (nn_softmax_cross_entropy_backward) (REAL *dlogits, const REAL *probs, const int *labels,
+                                        const REAL *class_weight, int B, int C)
+{
+  double weight_sum = 0;
+
+  for (int b = 0; b < B; b++)
+    weight_sum += class_weight != NULL ? class_weight[labels[b]] : 1.0;
+  for (int b = 0; b < B; b++)
+    {
+      double w = (class_weight != NULL ? class_weight[labels[b]] : 1.0) / weight_sum;
+      for (int c = 0; c < C; c++)
+        {
+          double target = c == labels[b] ? 1.0 : 0.0;
+          dlogits[(size_t) b * C + c] = (REAL) (w * (probs[(size_t) b * C + c] - target));
+        }
+    }
+}

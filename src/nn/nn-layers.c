@@ -1,0 +1,55 @@
+#include "nn-layers.h"
+
+NnConvShape
+nn_conv_shape (int batch, int in_c, int in_h, int in_w, int out_c, int kernel, int stride,
+               int pad)
+{
+  NnConvShape s = {
+    .batch = batch, .in_c = in_c, .in_h = in_h, .in_w = in_w,
+    .out_c = out_c, .kernel_h = kernel, .kernel_w = kernel, .stride = stride, .pad = pad,
+  };
+  s.out_h = (in_h + 2 * pad - kernel) / stride + 1;
+  s.out_w = (in_w + 2 * pad - kernel) / stride + 1;
+  return s;
+}
+
+bool
+nn_conv_is_pointwise (const NnConvShape *s)
+{
+  return s->kernel_h == 1 && s->kernel_w == 1 && s->stride == 1 && s->pad == 0;
+}
+
+size_t
+nn_conv2d_workspace (const NnConvShape *s, int images)
+{
+  size_t K = (size_t) s->in_c * s->kernel_h * s->kernel_w;
+  size_t N = (size_t) images * s->out_h * s->out_w;
+
+  if (nn_conv_is_pointwise (s))
+    return 0;
+  /* columns (K, N), plus the (OC, N) gathered output when a GEMM spans images */
+  return K * N + (images > 1 ? (size_t) s->out_c * N : 0);
+}
+
+int
+nn_conv2d_images_per_gemm (const NnConvShape *s, size_t ws_len)
+{
+  int ohw = s->out_h * s->out_w;
+  /* Enough images that a GEMM has about NN_CONV_GEMM_COLUMNS columns: wide
+   * enough for OpenBLAS to run at full speed, and no wider, since spanning
+   * images costs a gather/scatter pass over the output. */
+  int n = (NN_CONV_GEMM_COLUMNS + ohw - 1) / ohw;
+
+  if (nn_conv_is_pointwise (s))
+    return 1;
+  if (n > s->batch)
+    n = s->batch;
+  while (n > 1 && nn_conv2d_workspace (s, n) > ws_len)
+    n--;
+  return nn_conv2d_workspace (s, n) <= ws_len ? n : 0;
+}
+
+#define REAL float
+#define FN(name) name
+#define GEMM cblas_sgemm
+#include "nn-layers-impl.h"

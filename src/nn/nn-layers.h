@@ -1,0 +1,133 @@
+/* nn-layers.h — the layers of ResNet-18, each a forward/backward pair of free functions.
+ *
+ * Conventions (after llm.c):
+ *  - Arguments go output(s), inputs, weights, then dimensions.
+ *  - Tensors are NCHW float arrays; the shape comment on each pointer says which.
+ *  - Backward *accumulates* into parameter gradients (dweight += ...), so the
+ *    caller zeroes them once per step. Activation gradients accumulate too
+ *    (din += ...), except where a function says "in place".
+ *  - Nothing here allocates. Convolutions take a caller-owned workspace.
+ *
+ * Every function exists for float and, with an _f64 suffix, for double: the
+ * double family is the same source compiled again (nn-layers-impl.h) so the
+ * finite-difference gradient checks test exactly the code that trains.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+  int batch, in_c, in_h, in_w;
+  int out_c, kernel_h, kernel_w, stride, pad;
+  int out_h, out_w;
+} NnConvShape;
+
+NnConvShape nn_conv_shape (int batch, int in_c, int in_h, int in_w,
+                           int out_c, int kernel, int stride, int pad);
+
+/* A 1x1, stride-1, unpadded convolution is a plain GEMM on the input: no im2col. */
+bool nn_conv_is_pointwise (const NnConvShape *s);
+
+/* Floats of workspace one call needs when each GEMM covers `images` images. */
+size_t nn_conv2d_workspace (const NnConvShape *s, int images);
+
+#ifndef NN_CONV_GEMM_COLUMNS
+#define NN_CONV_GEMM_COLUMNS 512
+#endif
+
+/* How many images one GEMM spans: enough for about NN_CONV_GEMM_COLUMNS output
+ * columns, as many as fit in ws_len floats of workspace (at least 1, or 0 when
+ * not even one image fits). */
+int nn_conv2d_images_per_gemm (const NnConvShape *s, size_t ws_len);
+
+#define NN_DECLARE_LAYERS(real, sfx)                                                     \
+  /* out (B,OC,OH,OW) = conv (in (B,C,H,W), weight (OC,C,KH,KW)) + bias (OC) or 0, */ \
+  /* then max(out, 0) when relu */                                                     \
+  void nn_conv2d_forward##sfx (real *out, const real *in, const real *weight,          \
+                               const real *bias, bool relu, const NnConvShape *s,      \
+                               real *ws, size_t ws_len);                               \
+  /* din (B,C,H,W) += ...; dweight (OC,C,KH,KW) += ...; either may be NULL */         \
+  void nn_conv2d_backward##sfx (real *din, real *dweight, const real *dout,            \
+                                const real *in, const real *weight,                    \
+                                const NnConvShape *s, real *ws, size_t ws_len);        \
+  /* Training mode: batch statistics; updates running stats as PyTorch does. */       \
+  /* out, in (B,C,HW); save_mean, save_invstd, running_* (C) */                        \
+  void nn_batchnorm_forward_train##sfx (real *out, real *save_mean, real *save_invstd, \
+                                        real *running_mean, real *running_var,         \
+                                        const real *in, const real *gamma,             \
+                                        const real *beta, int B, int C, int HW,        \
+                                        double momentum, double eps);                  \
+  /* The same for channels [c0, c1) only, with max(y, 0) fused when relu. */         \
+  void nn_batchnorm_forward_train_channels##sfx (                                      \
+      real *out, real *save_mean, real *save_invstd, real *running_mean,               \
+      real *running_var, const real *in, const real *gamma, const real *beta, int B,   \
+      int C, int HW, int c0, int c1, bool relu, double momentum, double eps);          \
+  void nn_batchnorm_forward_eval_channels##sfx (                                       \
+      real *out, const real *in, const real *gamma, const real *beta,                  \
+      const real *running_mean, const real *running_var, int B, int C, int HW, int c0, \
+      int c1, bool relu, double eps);                                                  \
+  void nn_batchnorm_backward_channels##sfx (                                           \
+      real *din, real *dgamma, real *dbeta, const real *dout, const real *in,          \
+      const real *save_mean, const real *save_invstd, const real *gamma, int B, int C, \
+      int HW, int c0, int c1);                                                         \
+  /* Evaluation mode: running statistics. out may alias in. */                         \
+  void nn_batchnorm_forward_eval##sfx (real *out, const real *in, const real *gamma,   \
+                                       const real *beta, const real *running_mean,     \
+                                       const real *running_var, int B, int C, int HW,  \
+                                       double eps);                                    \
+  /* din (B,C,HW) = ... (overwritten; may alias dout); dgamma, dbeta (C) += ... */    \
+  void nn_batchnorm_backward##sfx (real *din, real *dgamma, real *dbeta,               \
+                                   const real *dout, const real *in,                   \
+                                   const real *save_mean, const real *save_invstd,     \
+                                   const real *gamma, int B, int C, int HW);           \
+  /* Evaluation mode: din = dout * gamma / sqrt(running_var + eps) (in place ok). */   \
+  void nn_batchnorm_backward_eval##sfx (real *din, const real *dout,                   \
+                                        const real *gamma, const real *running_var,    \
+                                        int B, int C, int HW, double eps);             \
+  /* x = max(x, 0), in place */                                                        \
+  void nn_relu_forward##sfx (real *x, size_t n);                                       \
+  /* d *= (out > 0), in place; out is the ReLU's output */                             \
+  void nn_relu_backward##sfx (real *d, const real *out, size_t n);                     \
+  /* a = max(a + b, 0), in place: the end of a residual block */                       \
+  void nn_add_relu_forward##sfx (real *a, const real *b, size_t n);                    \
+  /* out (B,C,OH,OW), argmax (B,C,OH,OW) index into the input plane or NULL when  */ \
+  /* no backward follows; in (B,C,H,W) */                                              \
+  void nn_maxpool2d_forward##sfx (real *out, int32_t *argmax, const real *in,          \
+                                  int B, int C, int H, int W, int kernel, int stride,  \
+                                  int pad, int OH, int OW);                            \
+  /* din (B,C,H,W) += ... */                                                           \
+  void nn_maxpool2d_backward##sfx (real *din, const real *dout, const int32_t *argmax, \
+                                   int B, int C, int H, int W, int OH, int OW);        \
+  /* out (B,C) = mean of in (B,C,HW) over HW */                                        \
+  void nn_avgpool_forward##sfx (real *out, const real *in, int B, int C, int HW);      \
+  /* din (B,C,HW) += dout (B,C) / HW */                                                \
+  void nn_avgpool_backward##sfx (real *din, const real *dout, int B, int C, int HW);   \
+  /* out (B,OUT) = in (B,IN) weight^T (IN,OUT) + bias (OUT); bias may be NULL */     \
+  void nn_linear_forward##sfx (real *out, const real *in, const real *weight,          \
+                               const real *bias, int B, int IN, int OUT);              \
+  /* din (B,IN) +=, dweight (OUT,IN) +=, dbias (OUT) +=; any may be NULL */           \
+  void nn_linear_backward##sfx (real *din, real *dweight, real *dbias,                 \
+                                const real *dout, const real *in, const real *weight,  \
+                                int B, int IN, int OUT);                               \
+  /* probs (B,C) = softmax(logits); returns the cross-entropy, the mean over the    */ \
+  /* batch or, with class_weight (C), PyTorch's weighted mean sum(w_y l)/sum(w_y).  */ \
+  double nn_softmax_cross_entropy_forward##sfx (real *probs, const real *logits,       \
+                                                const int *labels,                     \
+                                                const real *class_weight, int B,       \
+                                                int C);                                \
+  /* dlogits (B,C) = d loss / d logits (overwritten), from the forward's probs */      \
+  void nn_softmax_cross_entropy_backward##sfx (real *dlogits, const real *probs,       \
+                                               const int *labels,                      \
+                                               const real *class_weight, int B,        \
+                                               int C);                                 \
+  /* out = in * mask, where mask holds 0 or 1/(1-p) per element (in place ok) */      \
+  void nn_dropout_forward##sfx (real *out, const real *in, const real *mask,           \
+                                size_t n);                                             \
+  /* din = dout * mask (overwritten; in place ok) */                                   \
+  void nn_dropout_backward##sfx (real *din, const real *dout, const real *mask,        \
+                                 size_t n);
+
+NN_DECLARE_LAYERS (float, )
+NN_DECLARE_LAYERS (double, _f64)

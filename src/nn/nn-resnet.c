@@ -1,0 +1,1080 @@
+#include "nn-resnet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <unistd.h>
+
+#include "nn-pool.h"
+#include "nn-rng.h"
+
+#define NN_ALIGN 64
+#define BN_MOMENTUM 0.1
+#define BN_EPS 1e-5
+/* 16 M floats (64 MB) of im2col columns by default: a whole layer1 batch of 16 at 224x224
+ * needs more, and is then split into GEMMs of as many images as fit. */
+#define DEFAULT_WORKSPACE_FLOATS ((size_t) 16 << 20)
+
+/* A convolution and the BatchNorm after it, with an optional ReLU. */
+typedef struct {
+  NnConvShape shape;                 /* planned at the full batch */
+  bool relu;
+  int group;
+  float *weight, *dweight;           /* (OC, IC, KH, KW) */
+  float *bias;                       /* (OC): only in inference plans, for folding */
+  float *gamma, *beta, *dgamma, *dbeta;
+  float *running_mean, *running_var; /* (OC) */
+  int64_t *num_batches_tracked;
+  float *save_mean, *save_invstd;    /* (OC): batch statistics for backward */
+  float *conv_out;                   /* (B, OC, OH, OW): BatchNorm's input */
+  float *out;                        /* (B, OC, OH, OW): after BatchNorm (and ReLU) */
+} Unit;
+
+typedef struct {
+  Unit conv1, conv2, down;           /* conv2.out becomes the block output */
+  bool has_down;
+  int group;
+} Block;
+
+struct NnResnet {
+  NnResnetConfig cfg;
+  int frozen_stages;
+  bool folded;
+  long optim_steps;
+
+  NnParam params[128];
+  int n_params;
+
+  /* the planned blocks */
+  float *param_block, *grad_block, *m_block, *v_block; /* trainable tensors */
+  size_t n_param_floats;
+  size_t group_offset[NN_RESNET_GROUPS + 1];            /* into param_block */
+  float *buffer_block;                                  /* running statistics */
+  size_t n_buffer_floats;
+  int64_t *counter_block;                               /* num_batches_tracked */
+  size_t n_counters;
+  float *act_block;
+  size_t n_act_floats;
+  int32_t *argmax;
+  size_t n_argmax;
+  float *ws;                         /* im2col workspace: one slice per thread */
+  size_t ws_len, ws_per_thread;
+  float *dw_private;                 /* weight gradients of threads 1.., summed into 0's */
+  size_t dw_private_len;
+  NnPool *pool;
+  int threads;
+
+  /* the network */
+  Unit stem;
+  int pool_h, pool_w;
+  float *pool_out;                   /* (B, width, pool_h, pool_w) */
+  Block blocks[8];
+  float *fc_weight, *fc_bias, *fc_dweight, *fc_dbias;
+  float *pooled, *dpooled;           /* (B, 8*width) */
+  float *logits, *probs, *dlogits;   /* (B, num_classes) */
+  float *grad_stem;                  /* gradient buffers for backward */
+  float *grad_buf[3];
+  size_t grad_buf_len;
+
+  int last_batch;
+  bool last_train;
+  const float *last_input;
+};
+
+/* ---- planning -------------------------------------------------------------
+ * plan() walks the network twice: first with every block NULL to count floats,
+ * then with the blocks allocated to hand out pointers. Nothing else allocates.
+ */
+
+typedef struct {
+  float *base;
+  size_t used;
+} Arena;
+
+static float *
+arena_take (Arena *a, size_t n)
+{
+  /* keep every tensor 64-byte aligned */
+  size_t start = (a->used + 15) & ~(size_t) 15;
+  a->used = start + n;
+  return a->base != NULL ? a->base + start : NULL;
+}
+
+typedef struct {
+  NnResnet *m;
+  Arena params, grads, buffers, acts;
+  size_t counters;
+  size_t max_block_act;              /* largest activation after the stem, per batch */
+  size_t ws_need;                    /* largest workspace one image of a conv needs */
+  size_t max_weight;                 /* largest convolution weight */
+  float *infer_bufs[5];              /* inference plans rotate through these */
+} Planner;
+
+static void
+add_param (Planner *p, const char *name, int group, bool buffer, int ndim, int64_t d0,
+           int64_t d1, int64_t d2, int64_t d3, float **data, float **grad)
+{
+  NnResnet *m = p->m;
+  NnParam *prm = &m->params[m->n_params++];
+  int64_t dims[4] = { d0, d1, d2, d3 };
+  size_t numel = 1;
+
+  memset (prm, 0, sizeof *prm);
+  snprintf (prm->name, sizeof prm->name, "%s", name);
+  prm->ndim = ndim;
+  for (int i = 0; i < ndim; i++)
+    {
+      prm->shape[i] = dims[i];
+      numel *= (size_t) dims[i];
+    }
+  prm->numel = numel;
+  prm->group = group;
+  prm->is_buffer = buffer;
+  if (buffer)
+    prm->data = arena_take (&p->buffers, numel);
+  else
+    {
+      prm->data = arena_take (&p->params, numel);
+      if (m->cfg.training)
+        prm->grad = arena_take (&p->grads, numel);
+    }
+  if (data != NULL)
+    *data = prm->data;
+  if (grad != NULL)
+    *grad = prm->grad;
+}
+
+static void
+add_counter (Planner *p, const char *name, int group, int64_t **data)
+{
+  NnResnet *m = p->m;
+  NnParam *prm = &m->params[m->n_params++];
+
+  memset (prm, 0, sizeof *prm);
+  snprintf (prm->name, sizeof prm->name, "%s", name);
+  prm->ndim = 0;
+  prm->numel = 1;
+  prm->group = group;
+  prm->is_buffer = true;
+  prm->data_i64 = m->counter_block != NULL ? m->counter_block + p->counters : NULL;
+  p->counters++;
+  *data = prm->data_i64;
+}
+
+static void
+plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int group,
+           int in_c, int in_h, int in_w, int out_c, int kernel, int stride, int pad, bool relu,
+           float *infer_out)
+{
+  NnResnet *m = p->m;
+  const int B = m->cfg.batch;
+  char name[64];
+
+  u->shape = nn_conv_shape (B, in_c, in_h, in_w, out_c, kernel, stride, pad);
+  u->relu = relu;
+  u->group = group;
+  snprintf (name, sizeof name, "%s.weight", conv_name);
+  add_param (p, name, group, false, 4, out_c, in_c, kernel, kernel, &u->weight, &u->dweight);
+  snprintf (name, sizeof name, "%s.weight", bn_name);
+  add_param (p, name, group, false, 1, out_c, 0, 0, 0, &u->gamma, &u->dgamma);
+  snprintf (name, sizeof name, "%s.bias", bn_name);
+  add_param (p, name, group, false, 1, out_c, 0, 0, 0, &u->beta, &u->dbeta);
+  snprintf (name, sizeof name, "%s.running_mean", bn_name);
+  add_param (p, name, group, true, 1, out_c, 0, 0, 0, &u->running_mean, NULL);
+  snprintf (name, sizeof name, "%s.running_var", bn_name);
+  add_param (p, name, group, true, 1, out_c, 0, 0, 0, &u->running_var, NULL);
+  snprintf (name, sizeof name, "%s.num_batches_tracked", bn_name);
+  add_counter (p, name, group, &u->num_batches_tracked);
+
+  size_t act = (size_t) B * out_c * u->shape.out_h * u->shape.out_w;
+  size_t ws = nn_conv2d_workspace (&u->shape, 1);
+  if (ws > p->ws_need)
+    p->ws_need = ws;
+  size_t n_weight = (size_t) out_c * in_c * kernel * kernel;
+  if (n_weight > p->max_weight)
+    p->max_weight = n_weight;
+  if (m->cfg.training)
+    {
+      u->save_mean = arena_take (&p->acts, out_c);
+      u->save_invstd = arena_take (&p->acts, out_c);
+      u->conv_out = arena_take (&p->acts, act);
+      u->out = arena_take (&p->acts, act);
+    }
+  else
+    {
+      u->bias = arena_take (&p->acts, out_c);
+      u->save_mean = arena_take (&p->acts, out_c);
+      u->save_invstd = arena_take (&p->acts, out_c);
+      u->conv_out = p->infer_bufs[4];
+      u->out = infer_out;
+    }
+}
+
+static void
+plan (Planner *p)
+{
+  NnResnet *m = p->m;
+  const NnResnetConfig *cfg = &m->cfg;
+  const int B = cfg->batch, w = cfg->width;
+  int in_c = w, h, wd, buf = 1;
+  char conv_name[48], bn_name[48], prefix[32];
+
+  m->n_params = 0;
+  memset (m->group_offset, 0, sizeof m->group_offset);
+
+  plan_unit (p, &m->stem, "conv1", "bn1", NN_GROUP_STEM, 3, cfg->in_h, cfg->in_w, w, 7, 2, 3,
+             true, p->infer_bufs[0]);
+  h = (m->stem.shape.out_h + 2 - 3) / 2 + 1;
+  wd = (m->stem.shape.out_w + 2 - 3) / 2 + 1;
+  m->pool_h = h;
+  m->pool_w = wd;
+  size_t pool_act = (size_t) B * w * h * wd;
+  m->pool_out = cfg->training ? arena_take (&p->acts, pool_act) : p->infer_bufs[1];
+  m->n_argmax = pool_act;
+  p->max_block_act = pool_act;
+
+  for (int stage = 0; stage < 4; stage++)
+    {
+      int planes = w << stage;
+      for (int bi = 0; bi < 2; bi++)
+        {
+          Block *b = &m->blocks[stage * 2 + bi];
+          int stride = (stage > 0 && bi == 0) ? 2 : 1;
+          int group = stage + 1;
+          /* In inference plans the block input sits in infer_bufs[buf]; the
+           * branch, the shortcut and the output take the next three. */
+          float *x1 = p->infer_bufs[(buf + 1) % 4];
+          float *x2 = p->infer_bufs[(buf + 2) % 4];
+          float *x3 = p->infer_bufs[(buf + 3) % 4];
+
+          if (m->group_offset[group] == 0)
+            m->group_offset[group] = p->params.used;
+          b->group = group;
+          snprintf (prefix, sizeof prefix, "layer%d.%d", stage + 1, bi);
+          snprintf (conv_name, sizeof conv_name, "%s.conv1", prefix);
+          snprintf (bn_name, sizeof bn_name, "%s.bn1", prefix);
+          plan_unit (p, &b->conv1, conv_name, bn_name, group, in_c, h, wd, planes, 3, stride, 1,
+                     true, x1);
+          int oh = b->conv1.shape.out_h, ow = b->conv1.shape.out_w;
+          snprintf (conv_name, sizeof conv_name, "%s.conv2", prefix);
+          snprintf (bn_name, sizeof bn_name, "%s.bn2", prefix);
+          plan_unit (p, &b->conv2, conv_name, bn_name, group, planes, oh, ow, planes, 3, 1, 1,
+                     false, x2);
+          b->has_down = stride != 1 || in_c != planes;
+          if (b->has_down)
+            {
+              snprintf (conv_name, sizeof conv_name, "%s.downsample.0", prefix);
+              snprintf (bn_name, sizeof bn_name, "%s.downsample.1", prefix);
+              plan_unit (p, &b->down, conv_name, bn_name, group, in_c, h, wd, planes, 1, stride,
+                         0, false, x3);
+            }
+          size_t act = (size_t) B * planes * oh * ow;
+          if (act > p->max_block_act)
+            p->max_block_act = act;
+          in_c = planes;
+          h = oh;
+          wd = ow;
+          buf = (buf + 2) % 4;
+        }
+    }
+
+  m->group_offset[NN_GROUP_FC] = p->params.used;
+  add_param (p, "fc.weight", NN_GROUP_FC, false, 2, cfg->num_classes, in_c, 0, 0,
+             &m->fc_weight, &m->fc_dweight);
+  add_param (p, "fc.bias", NN_GROUP_FC, false, 1, cfg->num_classes, 0, 0, 0, &m->fc_bias,
+             &m->fc_dbias);
+  m->group_offset[NN_RESNET_GROUPS] = p->params.used;
+
+  m->pooled = arena_take (&p->acts, (size_t) B * in_c);
+  m->logits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
+  m->probs = arena_take (&p->acts, (size_t) B * cfg->num_classes);
+  if (cfg->training)
+    {
+      m->dlogits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
+      m->dpooled = arena_take (&p->acts, (size_t) B * in_c);
+      m->grad_stem = arena_take (&p->acts, (size_t) B * w * m->stem.shape.out_h
+                                           * m->stem.shape.out_w);
+      m->grad_buf_len = p->max_block_act;
+      for (int i = 0; i < 3; i++)
+        m->grad_buf[i] = arena_take (&p->acts, p->max_block_act);
+    }
+}
+
+static void *
+aligned_block (size_t n_bytes)
+{
+  void *ptr = NULL;
+
+  if (n_bytes == 0)
+    n_bytes = NN_ALIGN;
+  n_bytes = (n_bytes + NN_ALIGN - 1) / NN_ALIGN * NN_ALIGN;
+  if (posix_memalign (&ptr, NN_ALIGN, n_bytes) != 0)
+    return NULL;
+  memset (ptr, 0, n_bytes);
+  return ptr;
+}
+
+NnStatus
+nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
+{
+  NnResnet *m;
+  Planner p;
+  size_t infer_buf = 0;
+
+  *out = NULL;
+  if (cfg->num_classes < 1 || cfg->num_classes > 100000 || cfg->width < 1 || cfg->width > 1024
+      || cfg->batch < 1 || cfg->batch > 4096 || cfg->in_h < 32 || cfg->in_w < 32
+      || cfg->in_h > 4096 || cfg->in_w > 4096)
+    return nn_error_set (err, NN_ERR_INVALID,
+                         "unsupported network: %d classes, width %d, batch %d, input %dx%d",
+                         cfg->num_classes, cfg->width, cfg->batch, cfg->in_w, cfg->in_h);
+
+  m = calloc (1, sizeof *m);
+  if (m == NULL)
+    return nn_error_set (err, NN_ERR_NOMEM, "out of memory");
+  m->cfg = *cfg;
+  if (m->cfg.workspace_floats == 0)
+    m->cfg.workspace_floats = DEFAULT_WORKSPACE_FLOATS;
+
+  /* pass 1: count */
+  memset (&p, 0, sizeof p);
+  p.m = m;
+  plan (&p);
+  m->n_param_floats = p.params.used;
+  m->n_buffer_floats = p.buffers.used;
+  m->n_counters = p.counters;
+  m->threads = cfg->threads > 0 ? cfg->threads : (int) sysconf (_SC_NPROCESSORS_ONLN);
+  if (m->threads < 1)
+    m->threads = 1;
+  if (m->threads > 64)
+    m->threads = 64;
+  /* Each thread gets an equal slice of the im2col budget, and at least one
+   * image's columns for the largest convolution; within its slice a GEMM spans
+   * as many of the thread's images as fit. */
+  m->ws_per_thread = m->cfg.workspace_floats / (size_t) m->threads;
+  if (m->ws_per_thread < p.ws_need)
+    m->ws_per_thread = p.ws_need;
+  m->ws_per_thread = (m->ws_per_thread + 15) & ~(size_t) 15;
+  m->ws_len = m->ws_per_thread * (size_t) m->threads;
+  m->dw_private_len = cfg->training ? p.max_weight * (size_t) (m->threads - 1) : 0;
+  if (!cfg->training)
+    {
+      size_t stem_act = (size_t) cfg->batch * cfg->width * m->stem.shape.out_h
+                        * m->stem.shape.out_w;
+      infer_buf = p.max_block_act > stem_act ? p.max_block_act : stem_act;
+    }
+  size_t act_floats = p.acts.used + (cfg->training ? 0 : 5 * (infer_buf + 16));
+
+  /* pass 2: allocate and hand out pointers */
+  m->param_block = aligned_block (m->n_param_floats * sizeof (float));
+  m->buffer_block = aligned_block (m->n_buffer_floats * sizeof (float));
+  m->counter_block = aligned_block (m->n_counters * sizeof (int64_t));
+  m->act_block = aligned_block (act_floats * sizeof (float));
+  m->argmax = aligned_block (m->n_argmax * sizeof (int32_t));
+  m->ws = aligned_block (m->ws_len * sizeof (float));
+  m->dw_private = aligned_block (m->dw_private_len * sizeof (float));
+  m->pool = nn_pool_new (m->threads);
+  if (cfg->training)
+    {
+      m->grad_block = aligned_block (m->n_param_floats * sizeof (float));
+      m->m_block = aligned_block (m->n_param_floats * sizeof (float));
+      m->v_block = aligned_block (m->n_param_floats * sizeof (float));
+    }
+  m->n_act_floats = act_floats;
+  if (m->param_block == NULL || m->buffer_block == NULL || m->counter_block == NULL
+      || m->act_block == NULL || m->argmax == NULL || m->ws == NULL || m->dw_private == NULL
+      || m->pool == NULL
+      || (cfg->training && (m->grad_block == NULL || m->m_block == NULL || m->v_block == NULL)))
+    {
+      size_t total = nn_resnet_memory_bytes (m);
+      nn_resnet_free (m);
+      return nn_error_set (err, NN_ERR_NOMEM,
+                           "not enough memory for a batch of %d at %dx%d (%.1f GB)",
+                           cfg->batch, cfg->in_w, cfg->in_h, (double) total / 1e9);
+    }
+
+  memset (&p, 0, sizeof p);
+  p.m = m;
+  p.params.base = m->param_block;
+  p.grads.base = m->grad_block;
+  p.buffers.base = m->buffer_block;
+  p.acts.base = m->act_block;
+  if (!cfg->training)
+    {
+      /* the rotating inference buffers live at the end of the activation block */
+      float *tail = m->act_block + (act_floats - 5 * (infer_buf + 16));
+      for (int i = 0; i < 5; i++)
+        p.infer_bufs[i] = tail + (((size_t) i * (infer_buf + 16) + 15) & ~(size_t) 15);
+    }
+  plan (&p);
+
+  m->threads = nn_pool_threads (m->pool);
+  /* the model's own threads do the splitting; OpenBLAS inside them runs alone */
+  openblas_set_num_threads (1);
+  nn_resnet_init (m, 0);
+  *out = m;
+  return NN_OK;
+}
+
+void
+nn_resnet_free (NnResnet *m)
+{
+  if (m == NULL)
+    return;
+  free (m->param_block);
+  free (m->grad_block);
+  free (m->m_block);
+  free (m->v_block);
+  free (m->buffer_block);
+  free (m->counter_block);
+  free (m->act_block);
+  free (m->argmax);
+  free (m->ws);
+  free (m->dw_private);
+  nn_pool_free (m->pool);
+  free (m);
+}
+
+const NnResnetConfig *
+nn_resnet_config (const NnResnet *m)
+{
+  return &m->cfg;
+}
+
+size_t
+nn_resnet_memory_bytes (const NnResnet *m)
+{
+  size_t floats = m->n_param_floats * (m->cfg.training ? 4 : 1) + m->n_buffer_floats
+                  + m->n_act_floats + m->ws_len + m->dw_private_len;
+  return floats * sizeof (float) + m->n_counters * sizeof (int64_t)
+         + m->n_argmax * sizeof (int32_t);
+}
+
+/* ---- parameters ---------------------------------------------------------- */
+
+int
+nn_resnet_param_count (const NnResnet *m)
+{
+  return m->n_params;
+}
+
+NnParam *
+nn_resnet_param (NnResnet *m, int index)
+{
+  return index >= 0 && index < m->n_params ? &m->params[index] : NULL;
+}
+
+const NnParam *
+nn_resnet_param_const (const NnResnet *m, int index)
+{
+  return index >= 0 && index < m->n_params ? &m->params[index] : NULL;
+}
+
+NnParam *
+nn_resnet_find_param (NnResnet *m, const char *name)
+{
+  for (int i = 0; i < m->n_params; i++)
+    if (strcmp (m->params[i].name, name) == 0)
+      return &m->params[i];
+  return NULL;
+}
+
+size_t
+nn_resnet_num_parameters (const NnResnet *m)
+{
+  size_t n = 0;
+
+  for (int i = 0; i < m->n_params; i++)
+    if (!m->params[i].is_buffer)
+      n += m->params[i].numel;
+  return n;
+}
+
+size_t
+nn_resnet_num_trainable (const NnResnet *m)
+{
+  size_t n = 0;
+
+  for (int i = 0; i < m->n_params; i++)
+    if (!m->params[i].is_buffer && m->params[i].group >= m->frozen_stages)
+      n += m->params[i].numel;
+  return n;
+}
+
+void
+nn_resnet_set_frozen_stages (NnResnet *m, int frozen_stages)
+{
+  if (frozen_stages < 0)
+    frozen_stages = 0;
+  if (frozen_stages > NN_GROUP_FC)
+    frozen_stages = NN_GROUP_FC;
+  m->frozen_stages = frozen_stages;
+}
+
+int
+nn_resnet_frozen_stages (const NnResnet *m)
+{
+  return m->frozen_stages;
+}
+
+static void
+init_unit (Unit *u, NnRng *rng)
+{
+  const NnConvShape *s = &u->shape;
+  size_t n = (size_t) s->out_c * s->in_c * s->kernel_h * s->kernel_w;
+  /* kaiming_normal_(mode="fan_out", nonlinearity="relu") */
+  double std = sqrt (2.0 / ((double) s->out_c * s->kernel_h * s->kernel_w));
+
+  for (size_t i = 0; i < n; i++)
+    u->weight[i] = (float) (std * nn_rng_normal (rng));
+  for (int c = 0; c < s->out_c; c++)
+    {
+      u->gamma[c] = 1;
+      u->beta[c] = 0;
+      u->running_mean[c] = 0;
+      u->running_var[c] = 1;
+    }
+  *u->num_batches_tracked = 0;
+}
+
+void
+nn_resnet_init_fc (NnResnet *m, uint64_t seed)
+{
+  NnRng rng;
+  int in = 8 * m->cfg.width, out = m->cfg.num_classes;
+  /* nn.Linear: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in), and so does the bias */
+  double bound = 1.0 / sqrt ((double) in);
+
+  nn_rng_seed (&rng, seed ^ 0x6663u);
+  for (size_t i = 0; i < (size_t) in * out; i++)
+    m->fc_weight[i] = (float) ((2 * nn_rng_uniform (&rng) - 1) * bound);
+  for (int o = 0; o < out; o++)
+    m->fc_bias[o] = (float) ((2 * nn_rng_uniform (&rng) - 1) * bound);
+}
+
+void
+nn_resnet_init (NnResnet *m, uint64_t seed)
+{
+  NnRng rng;
+
+  nn_rng_seed (&rng, seed);
+  init_unit (&m->stem, &rng);
+  for (int i = 0; i < 8; i++)
+    {
+      init_unit (&m->blocks[i].conv1, &rng);
+      init_unit (&m->blocks[i].conv2, &rng);
+      if (m->blocks[i].has_down)
+        init_unit (&m->blocks[i].down, &rng);
+    }
+  nn_resnet_init_fc (m, seed);
+  m->folded = false;
+  m->optim_steps = 0;
+  if (m->m_block != NULL)
+    {
+      memset (m->m_block, 0, m->n_param_floats * sizeof (float));
+      memset (m->v_block, 0, m->n_param_floats * sizeof (float));
+    }
+}
+
+/* ---- parallel jobs ----------------------------------------------------------
+ * Every layer of a step is one job split into one task per thread: convolutions
+ * by images (each thread with its own workspace slice and, in backward, its own
+ * weight-gradient buffer, summed afterwards in a fixed order), BatchNorm by
+ * channels, pooling by planes, elementwise work and the optimizer by ranges.
+ */
+
+typedef enum {
+  JOB_CONV_FORWARD,
+  JOB_CONV_BACKWARD,
+  JOB_SUM_WEIGHT_GRADS,
+  JOB_BN_TRAIN,
+  JOB_BN_EVAL,
+  JOB_BN_BACKWARD,
+  JOB_RELU_BACKWARD,
+  JOB_ADD_RELU,
+  JOB_MAXPOOL,
+  JOB_MAXPOOL_BACKWARD,
+  JOB_AVGPOOL,
+  JOB_AVGPOOL_BACKWARD,
+  JOB_ZERO,
+  JOB_COPY,
+  JOB_OPTIM,
+} JobKind;
+
+typedef struct {
+  JobKind kind;
+  NnResnet *m;
+  Unit *u;
+  int B;
+  const float *in;       /* conv/BN input, pooling input, elementwise source */
+  float *out;            /* conv/BN output, pooled output, elementwise destination */
+  float *din;            /* backward: input gradient (may be NULL) */
+  float *dout;           /* backward: output gradient */
+  bool relu;             /* fuse max(x, 0) after BatchNorm or a folded conv */
+  bool train;            /* keep what backward needs (max-pool's argmax) */
+  size_t n;              /* elementwise length */
+  const NnOptimConfig *optim;
+  double lr;
+} Job;
+
+static void
+job_task (void *ctx, int task, int thread)
+{
+  Job *j = ctx;
+  NnResnet *m = j->m;
+  const int T = m->threads;
+  long b0, b1, c0, c1;
+
+  switch (j->kind)
+    {
+    case JOB_CONV_FORWARD:
+    case JOB_CONV_BACKWARD:
+      {
+        NnConvShape s = j->u->shape;
+        size_t in_stride = (size_t) s.in_c * s.in_h * s.in_w;
+        size_t out_stride = (size_t) s.out_c * s.out_h * s.out_w;
+        float *ws = m->ws + (size_t) thread * m->ws_per_thread;
+        nn_split_range (j->B, T, task, &b0, &b1);
+        s.batch = (int) (b1 - b0);
+        if (j->kind == JOB_CONV_FORWARD)
+          {
+            if (s.batch > 0)
+              {
+                float *out = j->out + b0 * out_stride;
+                nn_conv2d_forward (out, j->in + b0 * in_stride, j->u->weight,
+                                   m->folded ? j->u->bias : NULL, j->relu, &s, ws,
+                                   m->ws_per_thread);
+              }
+            break;
+          }
+        float *dw = NULL;
+        if (j->u->dweight != NULL)
+          {
+            size_t n_w = (size_t) s.out_c * s.in_c * s.kernel_h * s.kernel_w;
+            dw = task == 0 ? j->u->dweight : m->dw_private + (size_t) (task - 1) * (m->dw_private_len / (size_t) (T - 1));
+            if (task > 0)
+              memset (dw, 0, n_w * sizeof (float));
+          }
+        if (s.batch > 0)
+          nn_conv2d_backward (j->din != NULL ? j->din + b0 * in_stride : NULL, dw,
+                              j->dout + b0 * out_stride, j->in + b0 * in_stride, j->u->weight,
+                              &s, ws, m->ws_per_thread);
+        break;
+      }
+    case JOB_SUM_WEIGHT_GRADS:
+      {
+        const NnConvShape *s = &j->u->shape;
+        long n_w = (long) s->out_c * s->in_c * s->kernel_h * s->kernel_w;
+        size_t slice = m->dw_private_len / (size_t) (T - 1);
+        nn_split_range (n_w, T, task, &b0, &b1);
+        for (int t = 1; t < T; t++)
+          {
+            const float *priv = m->dw_private + (size_t) (t - 1) * slice;
+            for (long i = b0; i < b1; i++)
+              j->u->dweight[i] += priv[i];
+          }
+        break;
+      }
+    case JOB_BN_TRAIN:
+    case JOB_BN_EVAL:
+    case JOB_BN_BACKWARD:
+      {
+        Unit *u = j->u;
+        int C = u->shape.out_c, HW = u->shape.out_h * u->shape.out_w;
+        nn_split_range (C, T, task, &c0, &c1);
+        if (j->kind == JOB_BN_TRAIN)
+          nn_batchnorm_forward_train_channels (j->out, u->save_mean, u->save_invstd,
+                                               u->running_mean, u->running_var, j->in,
+                                               u->gamma, u->beta, j->B, C, HW, (int) c0,
+                                               (int) c1, j->relu, BN_MOMENTUM, BN_EPS);
+        else if (j->kind == JOB_BN_EVAL)
+          nn_batchnorm_forward_eval_channels (j->out, j->in, u->gamma, u->beta,
+                                              u->running_mean, u->running_var, j->B, C, HW,
+                                              (int) c0, (int) c1, j->relu, BN_EPS);
+        else
+          nn_batchnorm_backward_channels (j->din, u->dgamma, u->dbeta, j->dout, j->in,
+                                          u->save_mean, u->save_invstd, u->gamma, j->B, C, HW,
+                                          (int) c0, (int) c1);
+        break;
+      }
+    case JOB_RELU_BACKWARD:
+      nn_split_range ((long) j->n, T, task, &b0, &b1);
+      nn_relu_backward (j->dout + b0, j->in + b0, (size_t) (b1 - b0));
+      break;
+    case JOB_ADD_RELU:
+      nn_split_range ((long) j->n, T, task, &b0, &b1);
+      nn_add_relu_forward (j->out + b0, j->in + b0, (size_t) (b1 - b0));
+      break;
+    case JOB_ZERO:
+      nn_split_range ((long) j->n, T, task, &b0, &b1);
+      memset (j->out + b0, 0, (size_t) (b1 - b0) * sizeof (float));
+      break;
+    case JOB_COPY:
+      nn_split_range ((long) j->n, T, task, &b0, &b1);
+      memcpy (j->out + b0, j->in + b0, (size_t) (b1 - b0) * sizeof (float));
+      break;
+    case JOB_MAXPOOL:
+    case JOB_MAXPOOL_BACKWARD:
+      {
+        const NnConvShape *s = &m->stem.shape;
+        size_t hw = (size_t) s->out_h * s->out_w, phw = (size_t) m->pool_h * m->pool_w;
+        nn_split_range ((long) j->B * s->out_c, T, task, &c0, &c1);
+        if (j->kind == JOB_MAXPOOL)
+          nn_maxpool2d_forward (j->out + c0 * phw, j->train ? m->argmax + c0 * phw : NULL,
+                                j->in + c0 * hw, 1,
+                                (int) (c1 - c0), s->out_h, s->out_w, 3, 2, 1, m->pool_h,
+                                m->pool_w);
+        else
+          nn_maxpool2d_backward (j->din + c0 * hw, j->dout + c0 * phw, m->argmax + c0 * phw, 1,
+                                 (int) (c1 - c0), s->out_h, s->out_w, m->pool_h, m->pool_w);
+        break;
+      }
+    case JOB_AVGPOOL:
+    case JOB_AVGPOOL_BACKWARD:
+      {
+        const NnConvShape *s = &m->blocks[7].conv2.shape;
+        int hw = s->out_h * s->out_w;
+        nn_split_range ((long) j->B * s->out_c, T, task, &c0, &c1);
+        if (j->kind == JOB_AVGPOOL)
+          nn_avgpool_forward (j->out + c0, j->in + c0 * hw, 1, (int) (c1 - c0), hw);
+        else
+          nn_avgpool_backward (j->din + c0 * hw, j->dout + c0, 1, (int) (c1 - c0), hw);
+        break;
+      }
+    case JOB_OPTIM:
+      {
+        size_t start = m->group_offset[m->frozen_stages];
+        nn_split_range ((long) (m->n_param_floats - start), T, task, &b0, &b1);
+        size_t at = start + (size_t) b0;
+        nn_optim_step (j->optim, j->lr, m->optim_steps, m->param_block + at,
+                       m->grad_block + at, m->m_block + at, m->v_block + at,
+                       (size_t) (b1 - b0));
+        break;
+      }
+    default:
+      break;
+    }
+}
+
+static void
+run_job (NnResnet *m, Job *job)
+{
+  job->m = m;
+  nn_pool_run (m->pool, m->threads, job_task, job);
+}
+
+static void
+parallel_zero (NnResnet *m, float *x, size_t n)
+{
+  Job job = { .kind = JOB_ZERO, .out = x, .n = n };
+  run_job (m, &job);
+}
+
+/* ---- forward ------------------------------------------------------------- */
+
+static void
+unit_forward (NnResnet *m, Unit *u, const float *in, int B, bool bn_train)
+{
+  if (m->folded)
+    {
+      Job conv = { .kind = JOB_CONV_FORWARD, .u = u, .B = B, .in = in, .out = u->out,
+                   .relu = u->relu };
+      run_job (m, &conv);
+      return;
+    }
+  Job conv = { .kind = JOB_CONV_FORWARD, .u = u, .B = B, .in = in, .out = u->conv_out };
+  run_job (m, &conv);
+  Job bn = { .kind = bn_train ? JOB_BN_TRAIN : JOB_BN_EVAL, .u = u, .B = B, .in = u->conv_out,
+             .out = u->out, .relu = u->relu };
+  run_job (m, &bn);
+  if (bn_train)
+    *u->num_batches_tracked += 1;
+}
+
+void
+nn_resnet_forward (NnResnet *m, const float *in, int batch, bool train)
+{
+  const int B = batch;
+  const float *x;
+
+  train = train && m->cfg.training && !m->folded;
+  m->last_batch = B;
+  m->last_train = train;
+  m->last_input = in;
+
+  unit_forward (m, &m->stem, in, B, train && m->frozen_stages <= NN_GROUP_STEM);
+  Job pool = { .kind = JOB_MAXPOOL, .B = B, .in = m->stem.out, .out = m->pool_out,
+               .train = train };
+  run_job (m, &pool);
+  x = m->pool_out;
+  for (int i = 0; i < 8; i++)
+    {
+      Block *b = &m->blocks[i];
+      bool bn_train = train && m->frozen_stages <= b->group;
+      const NnConvShape *s = &b->conv2.shape;
+      size_t n = (size_t) B * s->out_c * s->out_h * s->out_w;
+
+      unit_forward (m, &b->conv1, x, B, bn_train);
+      unit_forward (m, &b->conv2, b->conv1.out, B, bn_train);
+      if (b->has_down)
+        unit_forward (m, &b->down, x, B, bn_train);
+      Job add = { .kind = JOB_ADD_RELU, .out = b->conv2.out,
+                  .in = b->has_down ? b->down.out : x, .n = n };
+      run_job (m, &add);
+      x = b->conv2.out;
+    }
+
+  const NnConvShape *last = &m->blocks[7].conv2.shape;
+  Job avg = { .kind = JOB_AVGPOOL, .B = B, .in = x, .out = m->pooled };
+  run_job (m, &avg);
+  nn_linear_forward (m->logits, m->pooled, m->fc_weight, m->fc_bias, B, last->out_c,
+                     m->cfg.num_classes);
+}
+
+double
+nn_resnet_loss (NnResnet *m, const int *labels, const float *class_weight)
+{
+  const int B = m->last_batch, C = m->cfg.num_classes;
+  double loss = nn_softmax_cross_entropy_forward (m->probs, m->logits, labels, class_weight,
+                                                  B, C);
+
+  if (m->dlogits != NULL)
+    nn_softmax_cross_entropy_backward (m->dlogits, m->probs, labels, class_weight, B, C);
+  return loss;
+}
+
+void
+nn_resnet_softmax (NnResnet *m)
+{
+  const int B = m->last_batch, C = m->cfg.num_classes;
+
+  for (int b = 0; b < B; b++)
+    {
+      const float *z = m->logits + (size_t) b * C;
+      float *p = m->probs + (size_t) b * C;
+      double zmax = z[0], sum = 0;
+      for (int c = 1; c < C; c++)
+        if (z[c] > zmax)
+          zmax = z[c];
+      for (int c = 0; c < C; c++)
+        sum += exp ((double) z[c] - zmax);
+      for (int c = 0; c < C; c++)
+        p[c] = (float) (exp ((double) z[c] - zmax) / sum);
+    }
+}
+
+const float *
+nn_resnet_logits (const NnResnet *m)
+{
+  return m->logits;
+}
+
+const float *
+nn_resnet_probs (const NnResnet *m)
+{
+  return m->probs;
+}
+
+const float *
+nn_resnet_pooled (const NnResnet *m)
+{
+  return m->pooled;
+}
+
+const float *
+nn_resnet_feature_map (const NnResnet *m, int *channels, int *fh, int *fw)
+{
+  const NnConvShape *s = &m->blocks[7].conv2.shape;
+
+  if (channels != NULL)
+    *channels = s->out_c;
+  if (fh != NULL)
+    *fh = s->out_h;
+  if (fw != NULL)
+    *fw = s->out_w;
+  return m->blocks[7].conv2.out;
+}
+
+/* ---- backward -------------------------------------------------------------- */
+
+void
+nn_resnet_zero_grad (NnResnet *m)
+{
+  if (m->grad_block != NULL)
+    memset (m->grad_block, 0, m->n_param_floats * sizeof (float));
+}
+
+/* dout (B,OC,OH,OW) is d loss / d unit output *after* its ReLU (if any) has been
+ * applied by the caller. Overwrites dout with d loss / d conv_out, then
+ * accumulates into din (may be NULL) and the unit's parameter gradients. */
+static void
+unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, int B)
+{
+  Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
+             .dout = dout };
+  run_job (m, &bn);
+  Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout };
+  run_job (m, &conv);
+  if (m->threads > 1)
+    {
+      Job sum = { .kind = JOB_SUM_WEIGHT_GRADS, .u = u };
+      run_job (m, &sum);
+    }
+}
+
+static void
+relu_backward (NnResnet *m, float *d, const float *out, size_t n)
+{
+  Job job = { .kind = JOB_RELU_BACKWARD, .dout = d, .in = out, .n = n };
+  run_job (m, &job);
+}
+
+void
+nn_resnet_backward (NnResnet *m)
+{
+  const int B = m->last_batch;
+  const int frozen = m->frozen_stages;
+  const NnConvShape *last = &m->blocks[7].conv2.shape;
+  float **g = m->grad_buf;
+
+  if (!m->last_train || m->grad_block == NULL)
+    return;
+
+  /* classifier */
+  memset (m->dpooled, 0, (size_t) B * last->out_c * sizeof (float));
+  nn_linear_backward (frozen < NN_GROUP_FC ? m->dpooled : NULL, m->fc_dweight, m->fc_dbias,
+                      m->dlogits, m->pooled, m->fc_weight, B, last->out_c, m->cfg.num_classes);
+  if (frozen >= NN_GROUP_FC)
+    return;
+
+  /* g[0]: d loss / d block output */
+  size_t n_last = (size_t) B * last->out_c * last->out_h * last->out_w;
+  parallel_zero (m, g[0], n_last);
+  Job avg = { .kind = JOB_AVGPOOL_BACKWARD, .B = B, .din = g[0], .dout = m->dpooled };
+  run_job (m, &avg);
+
+  for (int i = 7; i >= 0; i--)
+    {
+      Block *b = &m->blocks[i];
+      const float *x = i > 0 ? m->blocks[i - 1].conv2.out : m->pool_out;
+      const NnConvShape *s2 = &b->conv2.shape;
+      size_t n_out = (size_t) B * s2->out_c * s2->out_h * s2->out_w;
+      size_t n_in = (size_t) B * b->conv1.shape.in_c * b->conv1.shape.in_h
+                    * b->conv1.shape.in_w;
+      size_t n_mid = (size_t) B * b->conv1.shape.out_c * b->conv1.shape.out_h
+                     * b->conv1.shape.out_w;
+      /* the input gradient is needed only if something before this block trains */
+      bool need_din = (i > 0 ? m->blocks[i - 1].group : NN_GROUP_STEM) >= frozen;
+      float *dout = g[0], *dx = g[1], *tmp = g[2];
+
+      if (b->group < frozen)
+        break;
+      relu_backward (m, dout, b->conv2.out, n_out);     /* through the block's ReLU */
+      if (b->has_down)
+        {
+          if (need_din)
+            parallel_zero (m, dx, n_in);
+          Job copy = { .kind = JOB_COPY, .out = tmp, .in = dout, .n = n_out };
+          run_job (m, &copy);
+          unit_backward (m, &b->down, need_din ? dx : NULL, tmp, x, B);
+        }
+      else if (need_din)
+        {
+          Job copy = { .kind = JOB_COPY, .out = dx, .in = dout, .n = n_out };
+          run_job (m, &copy);                            /* identity shortcut */
+        }
+
+      parallel_zero (m, tmp, n_mid);
+      unit_backward (m, &b->conv2, tmp, dout, b->conv1.out, B);
+      relu_backward (m, tmp, b->conv1.out, n_mid);
+      unit_backward (m, &b->conv1, need_din ? dx : NULL, tmp, x, B);
+
+      /* rotate: the input gradient is the next block's output gradient */
+      g[0] = dx;
+      g[1] = dout;
+      if (!need_din)
+        break;
+    }
+
+  if (frozen == NN_GROUP_STEM)
+    {
+      const NnConvShape *s = &m->stem.shape;
+      size_t n = (size_t) B * s->out_c * s->out_h * s->out_w;
+      parallel_zero (m, m->grad_stem, n);
+      Job pool = { .kind = JOB_MAXPOOL_BACKWARD, .B = B, .din = m->grad_stem, .dout = g[0] };
+      run_job (m, &pool);
+      relu_backward (m, m->grad_stem, m->stem.out, n);
+      unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B);
+    }
+}
+
+/* ---- optimizer ------------------------------------------------------------- */
+
+void
+nn_resnet_step (NnResnet *m, const NnOptimConfig *optim, double lr)
+{
+  if (m->grad_block == NULL)
+    return;
+  m->optim_steps++;
+  Job job = { .kind = JOB_OPTIM, .optim = optim, .lr = lr };
+  run_job (m, &job);
+}
+
+long
+nn_resnet_optim_steps (const NnResnet *m)
+{
+  return m->optim_steps;
+}
+
+void
+nn_resnet_set_optim_steps (NnResnet *m, long steps)
+{
+  m->optim_steps = steps;
+}
+
+float *
+nn_resnet_optim_state (NnResnet *m, int which, size_t *n)
+{
+  *n = m->n_param_floats;
+  return which == 0 ? m->m_block : m->v_block;
+}
+
+/* ---- inference ------------------------------------------------------------- */
+
+static void
+fold_unit (Unit *u)
+{
+  const NnConvShape *s = &u->shape;
+  size_t per_oc = (size_t) s->in_c * s->kernel_h * s->kernel_w;
+
+  for (int oc = 0; oc < s->out_c; oc++)
+    {
+      double scale = u->gamma[oc] / sqrt ((double) u->running_var[oc] + BN_EPS);
+      for (size_t i = 0; i < per_oc; i++)
+        u->weight[oc * per_oc + i] = (float) (u->weight[oc * per_oc + i] * scale);
+      u->bias[oc] = (float) (u->beta[oc] - u->running_mean[oc] * scale);
+    }
+}
+
+NnStatus
+nn_resnet_fold_batchnorm (NnResnet *m, NnError *err)
+{
+  if (m->cfg.training)
+    return nn_error_set (err, NN_ERR_INVALID,
+                         "BatchNorm can be folded only into a model planned for inference");
+  if (m->folded)
+    return NN_OK;
+  fold_unit (&m->stem);
+  for (int i = 0; i < 8; i++)
+    {
+      fold_unit (&m->blocks[i].conv1);
+      fold_unit (&m->blocks[i].conv2);
+      if (m->blocks[i].has_down)
+        fold_unit (&m->blocks[i].down);
+    }
+  m->folded = true;
+  return NN_OK;
+}

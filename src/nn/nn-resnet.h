@@ -1,0 +1,141 @@
+/* nn-resnet.h — ResNet-18 as torchvision builds it, with forward and backward.
+ *
+ * Lifecycle (after llm.c): nn_resnet_new (plans and allocates every block once)
+ * -> nn_resnet_init or nn_resnet_load_state -> per step: nn_resnet_forward,
+ * nn_resnet_loss, nn_resnet_zero_grad, nn_resnet_backward, nn_resnet_step ->
+ * nn_resnet_free. Forward, backward and step never allocate.
+ *
+ * Parameters carry torchvision's state_dict keys ("layer2.0.downsample.1.running_var")
+ * and shapes, so torchvision checkpoints load without renaming or transposing.
+ *
+ * Parameter groups, in state_dict order: 0 the stem (conv1, bn1), 1..4 layer1..layer4,
+ * 5 the classifier (fc). Freezing k stages freezes groups 0..k-1: they get no gradient,
+ * no update, and their BatchNorm runs in evaluation mode (running statistics).
+ *   k = 0  fine-tune everything          k = 1  freeze the stem only
+ *   k = 5  fixed feature extractor (only fc trains)
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn-error.h"
+#include "nn-layers.h"
+#include "nn-optim.h"
+#include "nn-tensor-file.h"
+
+#define NN_RESNET_GROUPS 6
+#define NN_GROUP_STEM 0
+#define NN_GROUP_FC 5
+
+typedef struct NnResnet NnResnet;
+
+typedef struct {
+  int num_classes;          /* 1000 for ImageNet, 2 for NORMAL/PNEUMONIA */
+  int width;                /* channels of the stem: 64 is ResNet-18 */
+  int batch;                /* the largest batch forward/backward will be given */
+  int in_h, in_w;           /* input size, e.g. 224x224 */
+  bool training;            /* plan activations, gradients and optimizer state */
+  size_t workspace_floats;  /* im2col budget for all threads; 0 picks a default */
+  int threads;              /* threads the model computes with; 0: one per CPU.
+                               OpenBLAS is set to one thread: the model splits
+                               its work across its own threads (nn-pool.h) */
+} NnResnetConfig;
+
+typedef struct {
+  char name[64];            /* torchvision state_dict key */
+  int ndim;
+  int64_t shape[4];
+  size_t numel;
+  float *data;              /* float tensors: parameters and running statistics */
+  int64_t *data_i64;        /* num_batches_tracked (a scalar) */
+  float *grad;              /* NULL for buffers and for a model planned without training */
+  int group;                /* 0 stem, 1..4 layer1..layer4, 5 fc */
+  bool is_buffer;           /* running_mean, running_var, num_batches_tracked */
+} NnParam;
+
+/* Plans every block for cfg and allocates them. */
+NnStatus nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err);
+void nn_resnet_free (NnResnet *model);
+const NnResnetConfig *nn_resnet_config (const NnResnet *model);
+
+/* torchvision's initialization: Kaiming-normal (fan_out, relu) convolutions,
+ * BatchNorm weight 1 and bias 0, nn.Linear's default for fc. Seeded. */
+void nn_resnet_init (NnResnet *model, uint64_t seed);
+/* A fresh classifier only (nn.Linear's default init), for transfer learning. */
+void nn_resnet_init_fc (NnResnet *model, uint64_t seed);
+
+/* All state_dict entries, parameters and buffers, in torchvision's order. */
+int nn_resnet_param_count (const NnResnet *model);
+NnParam *nn_resnet_param (NnResnet *model, int index);
+const NnParam *nn_resnet_param_const (const NnResnet *model, int index);
+NnParam *nn_resnet_find_param (NnResnet *model, const char *name);
+
+/* Parameter counts as torchvision counts them (buffers excluded). */
+size_t nn_resnet_num_parameters (const NnResnet *model);
+size_t nn_resnet_num_trainable (const NnResnet *model);
+
+void nn_resnet_set_frozen_stages (NnResnet *model, int frozen_stages);
+int nn_resnet_frozen_stages (const NnResnet *model);
+
+/* in (B,3,H,W), B <= cfg.batch. With train, BatchNorm of unfrozen groups uses
+ * batch statistics and updates its running statistics, and the activations
+ * backward needs are kept; without, everything runs in evaluation mode. */
+void nn_resnet_forward (NnResnet *model, const float *in, int batch, bool train);
+
+/* After a forward: softmax probabilities and the cross-entropy against labels
+ * (mean over the batch, or PyTorch's weighted mean with class_weight (C)). In a
+ * training plan it also leaves d loss / d logits ready for backward. */
+double nn_resnet_loss (NnResnet *model, const int *labels, const float *class_weight);
+
+const float *nn_resnet_logits (const NnResnet *model);   /* (B, num_classes) */
+const float *nn_resnet_probs (const NnResnet *model);    /* (B, num_classes), after loss
+                                                            or nn_resnet_softmax */
+void nn_resnet_softmax (NnResnet *model);                /* probs from logits, no labels */
+const float *nn_resnet_pooled (const NnResnet *model);   /* (B, 8*width) features */
+/* layer4's output (B, 8*width, fh, fw): the map class activation maps are made of. */
+const float *nn_resnet_feature_map (const NnResnet *model, int *channels, int *fh, int *fw);
+
+void nn_resnet_zero_grad (NnResnet *model);
+/* Back-propagates the last nn_resnet_loss through the unfrozen groups; needs a
+ * training plan and a forward with train = true. */
+void nn_resnet_backward (NnResnet *model);
+/* One optimizer step over the unfrozen parameters with learning rate lr. */
+void nn_resnet_step (NnResnet *model, const NnOptimConfig *optim, double lr);
+/* Steps taken since the optimizer state was last reset (PyTorch's "step"). */
+long nn_resnet_optim_steps (const NnResnet *model);
+/* Optimizer moments, laid out like the trainable parameters (for checkpoints). */
+float *nn_resnet_optim_state (NnResnet *model, int which, size_t *n);
+void nn_resnet_set_optim_steps (NnResnet *model, long steps);
+
+/* Inference only: fold each BatchNorm into the convolution before it
+ * (w' = w*gamma/sqrt(var+eps), b' = beta - mean*gamma/sqrt(var+eps)). The model
+ * must have been planned without training; afterwards forward skips BatchNorm. */
+NnStatus nn_resnet_fold_batchnorm (NnResnet *model, NnError *err);
+
+/* Bytes this model holds in its planned blocks. */
+size_t nn_resnet_memory_bytes (const NnResnet *model);
+
+/* ---- weights (nn-resnet-io.c) ---- */
+
+typedef enum {
+  NN_LOAD_STRICT = 0,
+  /* A classifier of another size (1000 ImageNet classes into a 2-class model)
+   * is skipped and fc gets a fresh init instead. */
+  NN_LOAD_REPLACE_FC = 1 << 0,
+} NnLoadFlags;
+
+/* Copies every state_dict entry from file into model, checking names, shapes and
+ * dtypes. Missing num_batches_tracked is allowed (old checkpoints), as PyTorch does.
+ * fc_replaced tells whether fc was skipped (may be NULL). On failure the model
+ * is unchanged. */
+NnStatus nn_resnet_load_state (NnResnet *model, const NnTensorFile *file, unsigned flags,
+                               uint64_t fc_seed, bool *fc_replaced, NnError *err);
+/* Reads path (.pth or .safetensors) and loads it as above. */
+NnStatus nn_resnet_load_file (NnResnet *model, const char *path, unsigned flags,
+                              uint64_t fc_seed, bool *fc_replaced, NnError *err);
+/* Writes the state_dict as safetensors with string metadata, atomically. */
+NnStatus nn_resnet_save (const NnResnet *model, const char *path,
+                         const char *const *meta_keys, const char *const *meta_values,
+                         size_t n_meta, NnError *err);

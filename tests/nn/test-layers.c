@@ -1,0 +1,225 @@
+/* Layers against direct, obviously correct reference loops. */
+#include "config.h"
+
+#include <string.h>
+
+#include "nn-layers.h"
+#include "test-common.h"
+
+/* The textbook six-loop convolution. */
+static void
+conv_reference (float *out, const float *in, const float *w, const float *bias,
+                const NnConvShape *s)
+{
+  for (int b = 0; b < s->batch; b++)
+    for (int oc = 0; oc < s->out_c; oc++)
+      for (int oh = 0; oh < s->out_h; oh++)
+        for (int ow = 0; ow < s->out_w; ow++)
+          {
+            double acc = bias ? bias[oc] : 0;
+            for (int c = 0; c < s->in_c; c++)
+              for (int kh = 0; kh < s->kernel_h; kh++)
+                for (int kw = 0; kw < s->kernel_w; kw++)
+                  {
+                    int ih = oh * s->stride - s->pad + kh, iw = ow * s->stride - s->pad + kw;
+                    if (ih < 0 || iw < 0 || ih >= s->in_h || iw >= s->in_w)
+                      continue;
+                    acc += (double) in[((b * s->in_c + c) * s->in_h + ih) * s->in_w + iw]
+                           * w[((oc * s->in_c + c) * s->kernel_h + kh) * s->kernel_w + kw];
+                  }
+            out[((b * s->out_c + oc) * s->out_h + oh) * s->out_w + ow] = (float) acc;
+          }
+}
+
+static void
+check_conv (int B, int C, int H, int W, int OC, int K, int stride, int pad, size_t ws_len)
+{
+  NnConvShape s = nn_conv_shape (B, C, H, W, OC, K, stride, pad);
+  size_t n_in = (size_t) B * C * H * W, n_w = (size_t) OC * C * K * K;
+  size_t n_out = (size_t) B * OC * s.out_h * s.out_w;
+  float *in = g_new (float, n_in), *w = g_new (float, n_w), *bias = g_new (float, OC);
+  float *out = g_new (float, n_out), *ref = g_new (float, n_out);
+  float *ws = g_new0 (float, ws_len + 1);
+
+  fill_uniform (in, n_in, 1, -1, 1);
+  fill_uniform (w, n_w, 2, -1, 1);
+  fill_uniform (bias, OC, 3, -1, 1);
+  conv_reference (ref, in, w, bias, &s);
+  nn_conv2d_forward (out, in, w, bias, false, &s, ws, ws_len);
+  g_assert_cmpfloat (rel_error (out, ref, n_out), <, 1e-5);
+
+  /* Backward against the adjoint identity: <dout, conv(in)> is linear in in and w,
+   * so <din, in> = <dout, conv(in; w)> = <dw, w> for a bias-free convolution. */
+  float *dout = g_new (float, n_out), *din = g_new0 (float, n_in), *dw = g_new0 (float, n_w);
+  fill_uniform (dout, n_out, 4, -1, 1);
+  conv_reference (ref, in, w, NULL, &s);
+  double lhs = 0, rhs_in = 0, rhs_w = 0;
+  for (size_t i = 0; i < n_out; i++)
+    lhs += (double) dout[i] * ref[i];
+  nn_conv2d_backward (din, dw, dout, in, w, &s, ws, ws_len);
+  for (size_t i = 0; i < n_in; i++)
+    rhs_in += (double) din[i] * in[i];
+  for (size_t i = 0; i < n_w; i++)
+    rhs_w += (double) dw[i] * w[i];
+  g_assert_cmpfloat (fabs (lhs - rhs_in), <, 1e-3 * (fabs (lhs) + 1));
+  g_assert_cmpfloat (fabs (lhs - rhs_w), <, 1e-3 * (fabs (lhs) + 1));
+
+  /* accumulation: a second backward doubles the gradients */
+  float *din2 = g_memdup2 (din, n_in * sizeof (float));
+  nn_conv2d_backward (din, NULL, dout, in, w, &s, ws, ws_len);
+  for (size_t i = 0; i < n_in; i++)
+    g_assert_cmpfloat (fabsf (din[i] - 2 * din2[i]), <=, 1e-4f * (fabsf (din2[i]) + 1));
+
+  g_free (in); g_free (w); g_free (bias); g_free (out); g_free (ref); g_free (ws);
+  g_free (dout); g_free (din); g_free (dw); g_free (din2);
+}
+
+static void
+test_conv_shapes (void)
+{
+  /* kernel, stride and pad combinations ResNet uses and some it does not */
+  check_conv (2, 3, 17, 15, 4, 7, 2, 3, 1 << 20);   /* the stem, odd sizes */
+  check_conv (3, 5, 9, 9, 6, 3, 1, 1, 1 << 20);
+  check_conv (3, 5, 9, 9, 6, 3, 2, 1, 1 << 20);
+  check_conv (2, 4, 8, 8, 3, 1, 2, 0, 1 << 20);     /* the downsample */
+  check_conv (2, 4, 8, 8, 3, 1, 1, 0, 1 << 20);     /* pointwise: no im2col */
+  check_conv (2, 3, 6, 7, 2, 5, 3, 2, 1 << 20);
+  check_conv (1, 2, 4, 4, 2, 3, 1, 0, 1 << 20);
+}
+
+static void
+test_conv_workspace_chunks (void)
+{
+  NnConvShape s = nn_conv_shape (5, 3, 10, 10, 4, 3, 1, 1);
+  size_t one = nn_conv2d_workspace (&s, 1), all = nn_conv2d_workspace (&s, 5);
+
+  g_assert_cmpint (nn_conv2d_images_per_gemm (&s, all), ==, 5);
+  g_assert_cmpint (nn_conv2d_images_per_gemm (&s, nn_conv2d_workspace (&s, 2)), ==, 2);
+  g_assert_cmpint (nn_conv2d_images_per_gemm (&s, one), ==, 1);
+  g_assert_cmpint (nn_conv2d_images_per_gemm (&s, one - 1), ==, 0);
+  /* the same numbers whether one GEMM covers 1, 2 or 5 images */
+  check_conv (5, 3, 10, 10, 4, 3, 1, 1, one);
+  check_conv (5, 3, 10, 10, 4, 3, 1, 1, nn_conv2d_workspace (&s, 2));
+  check_conv (5, 3, 10, 10, 4, 3, 1, 1, all);
+}
+
+static void
+test_batchnorm_train (void)
+{
+  enum { B = 3, C = 2, HW = 5 };
+  float in[B * C * HW], out[B * C * HW], mean[C], invstd[C];
+  float rm[C] = { 0.5f, -1 }, rv[C] = { 2, 0.5f }, gamma[C] = { 1.5f, -0.5f }, beta[C] = { 0.1f, 2 };
+  const int n = B * HW;
+
+  fill_uniform (in, G_N_ELEMENTS (in), 5, -3, 3);
+  nn_batchnorm_forward_train (out, mean, invstd, rm, rv, in, gamma, beta, B, C, HW, 0.1, 1e-5);
+  for (int c = 0; c < C; c++)
+    {
+      double m = 0, v = 0;
+      for (int b = 0; b < B; b++)
+        for (int i = 0; i < HW; i++)
+          m += in[(b * C + c) * HW + i];
+      m /= n;
+      for (int b = 0; b < B; b++)
+        for (int i = 0; i < HW; i++)
+          v += pow (in[(b * C + c) * HW + i] - m, 2);
+      g_assert_cmpfloat (fabs (mean[c] - m), <, 1e-6);
+      g_assert_cmpfloat (fabs (invstd[c] - 1 / sqrt (v / n + 1e-5)), <, 1e-5);
+      /* running variance takes the unbiased estimate, momentum 0.1 */
+      double rv0 = c == 0 ? 2 : 0.5, rm0 = c == 0 ? 0.5 : -1;
+      g_assert_cmpfloat (fabs (rv[c] - (0.9 * rv0 + 0.1 * v / (n - 1))), <, 1e-6);
+      g_assert_cmpfloat (fabs (rm[c] - (0.9 * rm0 + 0.1 * m)), <, 1e-6);
+      /* normalized output has the batch mean beta and std |gamma| */
+      double om = 0, ov = 0;
+      for (int b = 0; b < B; b++)
+        for (int i = 0; i < HW; i++)
+          om += out[(b * C + c) * HW + i];
+      om /= n;
+      for (int b = 0; b < B; b++)
+        for (int i = 0; i < HW; i++)
+          ov += pow (out[(b * C + c) * HW + i] - om, 2);
+      g_assert_cmpfloat (fabs (om - beta[c]), <, 1e-5);
+      g_assert_cmpfloat (fabs (sqrt (ov / n) - fabs (gamma[c])), <, 1e-4);
+    }
+}
+
+static void
+test_maxpool (void)
+{
+  /* 1 plane 4x4, 3x3 stride 2 pad 1 -> 2x2; ties keep the first maximum */
+  float in[16] = { 1, 2, 3, 4,
+                   5, 9, 9, 0,
+                   0, 0, 0, 0,
+                   -1, -2, -3, 7 };
+  float out[4], din[16] = { 0 }, dout[4] = { 1, 2, 3, 4 };
+  int32_t am[4];
+
+  nn_maxpool2d_forward (out, am, in, 1, 1, 4, 4, 3, 2, 1, 2, 2);
+  g_assert_cmpfloat (out[0], ==, 9);
+  g_assert_cmpint (am[0], ==, 5);
+  g_assert_cmpfloat (out[1], ==, 9);
+  g_assert_cmpint (am[1], ==, 5);
+  g_assert_cmpfloat (out[2], ==, 9);
+  g_assert_cmpfloat (out[3], ==, 9);
+  nn_maxpool2d_backward (din, dout, am, 1, 1, 4, 4, 2, 2);
+  /* every window holds index 5 and the tie at 6 loses to it */
+  g_assert_cmpfloat (din[5], ==, 1 + 2 + 3 + 4);
+  g_assert_cmpfloat (din[6], ==, 0);
+}
+
+static void
+test_cross_entropy (void)
+{
+  float logits[4] = { 2, -1, 0.5f, 0.5f }, probs[4], d[4];
+  int labels[2] = { 1, 0 };
+  float w[2] = { 3, 1 };
+  double l0 = -log (exp (-1.0) / (exp (2.0) + exp (-1.0))), l1 = log (2.0);
+
+  g_assert_cmpfloat (fabs (nn_softmax_cross_entropy_forward (probs, logits, labels, NULL, 2, 2)
+                           - (l0 + l1) / 2), <, 1e-6);
+  /* PyTorch's weighted mean: sum w_y l / sum w_y */
+  double weighted = nn_softmax_cross_entropy_forward (probs, logits, labels, w, 2, 2);
+  g_assert_cmpfloat (fabs (weighted - (1 * l0 + 3 * l1) / 4), <, 1e-6);
+  nn_softmax_cross_entropy_backward (d, probs, labels, w, 2, 2);
+  g_assert_cmpfloat (fabs (d[2] - 3.0 / 4 * (0.5 - 1)), <, 1e-6);
+  g_assert_cmpfloat (fabs (d[1] - 1.0 / 4 * (probs[1] - 1)), <, 1e-6);
+  /* a confident, wrong logit must not give inf */
+  float big[2] = { 1000, -1000 };
+  int wrong = 1;
+  g_assert_cmpfloat (fabs (nn_softmax_cross_entropy_forward (probs, big, &wrong, NULL, 1, 2)
+                           - 2000), <, 1e-3);
+}
+
+static void
+test_linear_pool_relu (void)
+{
+  float in[6] = { 1, 2, 3, 4, 5, 6 }, w[6] = { 1, 0, -1, 2, 1, 0 }, bias[2] = { 0.5f, -1 };
+  float out[4], pooled[2];
+
+  nn_linear_forward (out, in, w, bias, 2, 3, 2);
+  g_assert_cmpfloat (out[0], ==, 1 - 3 + 0.5f);
+  g_assert_cmpfloat (out[1], ==, 2 + 2 - 1);
+  g_assert_cmpfloat (out[3], ==, 8 + 5 - 1);
+  nn_avgpool_forward (pooled, in, 1, 2, 3);
+  g_assert_cmpfloat (pooled[0], ==, 2);
+  g_assert_cmpfloat (pooled[1], ==, 5);
+  float x[4] = { -1, 0, 2, -0.0f }, b2[4] = { 0.5f, 0.5f, -3, 1 };
+  nn_add_relu_forward (x, b2, 4);
+  g_assert_cmpfloat (x[0], ==, 0);
+  g_assert_cmpfloat (x[1], ==, 0.5f);
+  g_assert_cmpfloat (x[2], ==, 0);
+  g_assert_cmpfloat (x[3], ==, 1);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/layers/conv-shapes", test_conv_shapes);
+  g_test_add_func ("/nn/layers/conv-workspace-chunks", test_conv_workspace_chunks);
+  g_test_add_func ("/nn/layers/batchnorm-train", test_batchnorm_train);
+  g_test_add_func ("/nn/layers/maxpool", test_maxpool);
+  g_test_add_func ("/nn/layers/cross-entropy", test_cross_entropy);
+  g_test_add_func ("/nn/layers/linear-pool-relu", test_linear_pool_relu);
+  return g_test_run ();
+}

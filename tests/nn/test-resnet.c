@@ -1,0 +1,266 @@
+/* The model's structure, planning, freezing and inference paths. */
+#include "config.h"
+
+#include <string.h>
+
+#include "nn-resnet.h"
+#include "test-common.h"
+
+static NnResnet *
+new_model (int classes, int width, int batch, int size, bool training)
+{
+  NnResnetConfig cfg = { .num_classes = classes, .width = width, .batch = batch,
+                         .in_h = size, .in_w = size, .training = training };
+  NnResnet *m = NULL;
+  NnError err = { 0 };
+
+  if (nn_resnet_new (&m, &cfg, &err) != NN_OK)
+    g_error ("nn_resnet_new: %s", err.message);
+  return m;
+}
+
+static void
+test_parameter_counts (void)
+{
+  /* torchvision: sum(p.numel() for p in resnet18(num_classes=...).parameters()) */
+  NnResnet *m = new_model (1000, 64, 1, 64, false);
+  g_assert_cmpuint (nn_resnet_num_parameters (m), ==, 11689512);
+  /* 62 parameters + 3 buffers for each of the 20 BatchNorms... */
+  g_assert_cmpint (nn_resnet_param_count (m), ==, 122);
+  g_assert_cmpstr (nn_resnet_param (m, 0)->name, ==, "conv1.weight");
+  g_assert_cmpstr (nn_resnet_param (m, 5)->name, ==, "bn1.num_batches_tracked");
+  g_assert_cmpstr (nn_resnet_param (m, 6)->name, ==, "layer1.0.conv1.weight");
+  NnParam *ds = nn_resnet_find_param (m, "layer2.0.downsample.1.running_var");
+  g_assert_nonnull (ds);
+  g_assert_true (ds->is_buffer);
+  g_assert_cmpint (ds->shape[0], ==, 128);
+  NnParam *c = nn_resnet_find_param (m, "layer3.1.conv2.weight");
+  g_assert_cmpint (c->ndim, ==, 4);
+  g_assert_cmpint (c->shape[0], ==, 256);
+  g_assert_cmpint (c->shape[1], ==, 256);
+  g_assert_cmpint (c->shape[2], ==, 3);
+  g_assert_cmpstr (nn_resnet_param (m, 121)->name, ==, "fc.bias");
+  nn_resnet_free (m);
+
+  m = new_model (2, 64, 1, 64, true);
+  g_assert_cmpuint (nn_resnet_num_parameters (m), ==, 11177538);
+  g_assert_cmpuint (nn_resnet_num_trainable (m), ==, 11177538);
+  nn_resnet_set_frozen_stages (m, 5);
+  g_assert_cmpuint (nn_resnet_num_trainable (m), ==, 512 * 2 + 2);
+  nn_resnet_set_frozen_stages (m, 1);
+  /* conv1 (64*3*7*7) and bn1 (2*64) frozen */
+  g_assert_cmpuint (nn_resnet_num_trainable (m), ==, 11177538 - 9408 - 128);
+  nn_resnet_free (m);
+}
+
+static void
+test_init (void)
+{
+  NnResnet *a = new_model (2, 16, 1, 64, false), *b = new_model (2, 16, 1, 64, false);
+  NnParam *w;
+  double sum = 0, sq = 0;
+
+  nn_resnet_init (a, 42);
+  nn_resnet_init (b, 42);
+  for (int i = 0; i < nn_resnet_param_count (a); i++)
+    {
+      NnParam *pa = nn_resnet_param (a, i), *pb = nn_resnet_param (b, i);
+      if (pa->data != NULL)
+        g_assert_cmpmem (pa->data, pa->numel * 4, pb->data, pb->numel * 4);
+    }
+  nn_resnet_init (b, 43);
+  g_assert_true (memcmp (nn_resnet_param (a, 0)->data, nn_resnet_param (b, 0)->data,
+                         64) != 0);
+
+  /* Kaiming normal, fan_out: std = sqrt(2 / (OC*3*3)) for layer4's 128-channel convs */
+  w = nn_resnet_find_param (a, "layer4.1.conv1.weight");
+  for (size_t i = 0; i < w->numel; i++)
+    {
+      sum += w->data[i];
+      sq += (double) w->data[i] * w->data[i];
+    }
+  double std = sqrt (sq / w->numel - pow (sum / w->numel, 2));
+  g_assert_cmpfloat (fabs (std / sqrt (2.0 / (128 * 9)) - 1), <, 0.02);
+  /* nn.Linear: uniform within 1/sqrt(fan_in) */
+  w = nn_resnet_find_param (a, "fc.weight");
+  float bound = 1 / sqrtf (128), lo = 1, hi = -1;
+  for (size_t i = 0; i < w->numel; i++)
+    {
+      lo = fminf (lo, w->data[i]);
+      hi = fmaxf (hi, w->data[i]);
+    }
+  g_assert_cmpfloat (hi, <=, bound);
+  g_assert_cmpfloat (lo, >=, -bound);
+  g_assert_cmpfloat (hi, >, 0.8f * bound);
+  g_assert_cmpfloat (nn_resnet_find_param (a, "bn1.weight")->data[3], ==, 1);
+  g_assert_cmpfloat (nn_resnet_find_param (a, "bn1.running_var")->data[3], ==, 1);
+  nn_resnet_free (a);
+  nn_resnet_free (b);
+}
+
+static void
+copy_weights (NnResnet *dst, NnResnet *src)
+{
+  for (int i = 0; i < nn_resnet_param_count (src); i++)
+    {
+      NnParam *s = nn_resnet_param (src, i), *d = nn_resnet_param (dst, i);
+      if (s->data != NULL)
+        memcpy (d->data, s->data, s->numel * sizeof (float));
+      else
+        *d->data_i64 = *s->data_i64;
+    }
+}
+
+/* Perturbs running statistics so evaluation mode is not the identity. */
+static void
+perturb_stats (NnResnet *m)
+{
+  GRand *r = g_rand_new_with_seed (5);
+  for (int i = 0; i < nn_resnet_param_count (m); i++)
+    {
+      NnParam *p = nn_resnet_param (m, i);
+      for (size_t j = 0; p->data != NULL && j < p->numel; j++)
+        {
+          if (g_str_has_suffix (p->name, "running_mean") || g_str_has_suffix (p->name, "bn1.bias"))
+            p->data[j] = (float) g_rand_double_range (r, -0.2, 0.2);
+          else if (g_str_has_suffix (p->name, "running_var") || g_str_has_suffix (p->name, "bn2.weight"))
+            p->data[j] = (float) g_rand_double_range (r, 0.5, 1.5);
+        }
+    }
+  g_rand_free (r);
+}
+
+static void
+test_inference_paths (void)
+{
+  enum { B = 3, S = 64, NC = 3 };
+  NnResnet *train = new_model (NC, 8, B, S, true);
+  NnResnet *infer = new_model (NC, 8, B, S, false);
+  NnResnet *folded = new_model (NC, 8, B, S, false);
+  float *x = g_new (float, B * 3 * S * S);
+  float ref[B * NC], small[NC];
+  NnError err = { 0 };
+
+  nn_resnet_init (train, 7);
+  perturb_stats (train);
+  copy_weights (infer, train);
+  copy_weights (folded, train);
+  fill_uniform (x, B * 3 * S * S, 8, -2, 2);
+
+  nn_resnet_forward (train, x, B, false);
+  memcpy (ref, nn_resnet_logits (train), sizeof ref);
+  /* the inference plan (rotating buffers) computes the same */
+  nn_resnet_forward (infer, x, B, false);
+  g_assert_cmpfloat (rel_error (nn_resnet_logits (infer), ref, B * NC), <, 1e-6);
+  /* folded BatchNorm changes only rounding */
+  g_assert_cmpint (nn_resnet_fold_batchnorm (folded, &err), ==, NN_OK);
+  nn_resnet_forward (folded, x, B, false);
+  double e = rel_error (nn_resnet_logits (folded), ref, B * NC);
+  g_test_message ("folded vs unfolded: relative error %.3g", e);
+  g_assert_cmpfloat (e, <, 1e-4);
+  g_assert_cmpint (nn_resnet_fold_batchnorm (train, &err), ==, NN_ERR_INVALID);
+  /* a smaller batch than planned gives the same per-image answer */
+  nn_resnet_forward (infer, x + 3 * S * S, 1, false);
+  memcpy (small, nn_resnet_logits (infer), sizeof small);
+  g_assert_cmpfloat (rel_error (small, ref + NC, NC), <, 1e-5);
+
+  /* the feature map is layer4's output; its mean is the pooled vector */
+  int ch, fh, fw;
+  nn_resnet_forward (infer, x, B, false);
+  const float *fmap = nn_resnet_feature_map (infer, &ch, &fh, &fw);
+  g_assert_cmpint (ch, ==, 64);
+  g_assert_cmpint (fh, ==, 2);
+  double mean = 0;
+  for (int i = 0; i < fh * fw; i++)
+    mean += fmap[5 * fh * fw + i];
+  g_assert_cmpfloat (fabs (mean / (fh * fw) - nn_resnet_pooled (infer)[5]), <, 1e-5);
+
+  /* training-mode forward updates running stats only in unfrozen groups */
+  NnParam *stem_rm = nn_resnet_find_param (train, "bn1.running_mean");
+  NnParam *l4_rm = nn_resnet_find_param (train, "layer4.0.bn1.running_mean");
+  float stem0 = stem_rm->data[0], l40 = l4_rm->data[0];
+  nn_resnet_set_frozen_stages (train, 4);
+  nn_resnet_forward (train, x, B, true);
+  g_assert_cmpfloat (stem_rm->data[0], ==, stem0);
+  g_assert_cmpfloat (l4_rm->data[0], !=, l40);
+  g_assert_cmpint (*nn_resnet_find_param (train, "bn1.num_batches_tracked")->data_i64, ==, 0);
+  g_assert_cmpint (*nn_resnet_find_param (train, "layer4.0.bn1.num_batches_tracked")->data_i64,
+                   ==, 1);
+
+  g_free (x);
+  nn_resnet_free (train);
+  nn_resnet_free (infer);
+  nn_resnet_free (folded);
+}
+
+static void
+test_frozen_gets_no_update (void)
+{
+  enum { B = 2, S = 32 };
+  NnResnet *m = new_model (2, 8, B, S, true);
+  float *x = g_new (float, B * 3 * S * S);
+  int labels[B] = { 0, 1 };
+  NnOptimConfig adam = nn_optim_defaults (NN_OPTIM_ADAM);
+
+  fill_uniform (x, B * 3 * S * S, 9, -1, 1);
+  for (int frozen = 0; frozen <= 5; frozen++)
+    {
+      nn_resnet_init (m, 1);
+      nn_resnet_set_frozen_stages (m, frozen);
+      float *before[128];
+      for (int i = 0; i < nn_resnet_param_count (m); i++)
+        {
+          NnParam *p = nn_resnet_param (m, i);
+          before[i] = p->data ? g_memdup2 (p->data, p->numel * sizeof (float)) : NULL;
+        }
+      nn_resnet_forward (m, x, B, true);
+      nn_resnet_loss (m, labels, NULL);
+      nn_resnet_zero_grad (m);
+      nn_resnet_backward (m);
+      nn_resnet_step (m, &adam, 1e-2);
+      for (int i = 0; i < nn_resnet_param_count (m); i++)
+        {
+          NnParam *p = nn_resnet_param (m, i);
+          if (p->data == NULL || p->is_buffer)
+            {
+              g_free (before[i]);
+              continue;
+            }
+          bool changed = memcmp (before[i], p->data, p->numel * sizeof (float)) != 0;
+          if (p->group < frozen)
+            g_assert_false (changed);
+          else
+            g_assert_true (changed);
+          g_free (before[i]);
+        }
+    }
+  g_free (x);
+  nn_resnet_free (m);
+}
+
+static void
+test_bad_config (void)
+{
+  NnResnetConfig cfg = { .num_classes = 0, .width = 64, .batch = 1, .in_h = 224, .in_w = 224 };
+  NnResnet *m = (NnResnet *) 1;
+  NnError err = { 0 };
+
+  g_assert_cmpint (nn_resnet_new (&m, &cfg, &err), ==, NN_ERR_INVALID);
+  g_assert_null (m);
+  g_assert_nonnull (strstr (err.message, "0 classes"));
+  cfg.num_classes = 2;
+  cfg.in_h = 8;
+  g_assert_cmpint (nn_resnet_new (&m, &cfg, &err), ==, NN_ERR_INVALID);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/resnet/parameter-counts", test_parameter_counts);
+  g_test_add_func ("/nn/resnet/init", test_init);
+  g_test_add_func ("/nn/resnet/inference-paths", test_inference_paths);
+  g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
+  g_test_add_func ("/nn/resnet/bad-config", test_bad_config);
+  return g_test_run ();
+}
