@@ -42,12 +42,30 @@ check_state (NnResnet *m, const NnTensorFile *f, unsigned flags, bool *replace_f
 {
   char want[64], got[64];
 
+  /* A classifier that does not fit (1000 ImageNet classes, or another head) may be
+   * replaced by a fresh one: everything named fc.* is then skipped. */
   *replace_fc = false;
+  if (flags & NN_LOAD_REPLACE_FC)
+    {
+      for (int i = 0; i < nn_resnet_param_count (m); i++)
+        {
+          const NnParam *p = nn_resnet_param_const (m, i);
+          const NnNamedTensor *t = nn_tensor_file_find (f, p->name);
+          if (is_fc (p->name) && (t == NULL || !same_shape (p, t)))
+            *replace_fc = true;
+        }
+      for (size_t i = 0; i < f->n_tensors; i++)
+        if (is_fc (f->tensors[i].name) && nn_resnet_find_param (m, f->tensors[i].name) == NULL)
+          *replace_fc = true;
+    }
+
   for (int i = 0; i < nn_resnet_param_count (m); i++)
     {
       const NnParam *p = nn_resnet_param_const (m, i);
       const NnNamedTensor *t = nn_tensor_file_find (f, p->name);
 
+      if (*replace_fc && is_fc (p->name))
+        continue;
       if (t == NULL)
         {
           if (p->data_i64 != NULL)
@@ -68,12 +86,6 @@ check_state (NnResnet *m, const NnTensorFile *f, unsigned flags, bool *replace_f
         {
           format_shape (want, sizeof want, p->ndim, p->shape);
           format_shape (got, sizeof got, t->ndim, t->shape);
-          if (is_fc (p->name) && (flags & NN_LOAD_REPLACE_FC) && p->ndim == t->ndim
-              && (p->ndim == 1 || p->shape[1] == t->shape[1]))
-            {
-              *replace_fc = true;
-              continue;
-            }
           return nn_error_set (err, NN_ERR_MISMATCH, "tensor %s has shape %s, expected %s",
                                p->name, got, want);
         }
@@ -84,7 +96,8 @@ check_state (NnResnet *m, const NnTensorFile *f, unsigned flags, bool *replace_f
     }
 
   for (size_t i = 0; i < f->n_tensors; i++)
-    if (nn_resnet_find_param (m, f->tensors[i].name) == NULL)
+    if (nn_resnet_find_param (m, f->tensors[i].name) == NULL
+        && !(*replace_fc && is_fc (f->tensors[i].name)))
       return nn_error_set (err, NN_ERR_MISMATCH,
                            "unexpected tensor %s (not part of a ResNet-18)",
                            f->tensors[i].name);

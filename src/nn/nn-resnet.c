@@ -72,7 +72,15 @@ struct NnResnet {
   int pool_h, pool_w;
   float *pool_out;                   /* (B, width, pool_h, pool_w) */
   Block blocks[8];
-  float *fc_weight, *fc_bias, *fc_dweight, *fc_dbias;
+  /* the classifier: fc, or fc.0 -> ReLU -> Dropout -> fc.3 with an MLP head */
+  float *fc_weight, *fc_bias, *fc_dweight, *fc_dbias;   /* the last Linear */
+  float *h_weight, *h_bias, *h_dweight, *h_dbias;       /* fc.0 (hidden, 8w) */
+  float *hidden;                     /* (B, hidden) after ReLU */
+  float *dropped;                    /* (B, hidden) after dropout: fc.3's input */
+  float *dropout_mask;               /* (B, hidden): 0 or 1/(1-p) */
+  float *dhidden;                    /* (B, hidden) */
+  NnRng dropout_rng;
+  bool dropout_mask_given;
   float *pooled, *dpooled;           /* (B, 8*width) */
   float *logits, *probs, *dlogits;   /* (B, num_classes) */
   float *grad_stem;                  /* gradient buffers for backward */
@@ -282,10 +290,30 @@ plan (Planner *p)
     }
 
   m->group_offset[NN_GROUP_FC] = p->params.used;
-  add_param (p, "fc.weight", NN_GROUP_FC, false, 2, cfg->num_classes, in_c, 0, 0,
-             &m->fc_weight, &m->fc_dweight);
-  add_param (p, "fc.bias", NN_GROUP_FC, false, 1, cfg->num_classes, 0, 0, 0, &m->fc_bias,
-             &m->fc_dbias);
+  if (cfg->head_hidden > 0)
+    {
+      int hid = cfg->head_hidden;
+      add_param (p, "fc.0.weight", NN_GROUP_FC, false, 2, hid, in_c, 0, 0, &m->h_weight,
+                 &m->h_dweight);
+      add_param (p, "fc.0.bias", NN_GROUP_FC, false, 1, hid, 0, 0, 0, &m->h_bias,
+                 &m->h_dbias);
+      add_param (p, "fc.3.weight", NN_GROUP_FC, false, 2, cfg->num_classes, hid, 0, 0,
+                 &m->fc_weight, &m->fc_dweight);
+      add_param (p, "fc.3.bias", NN_GROUP_FC, false, 1, cfg->num_classes, 0, 0, 0,
+                 &m->fc_bias, &m->fc_dbias);
+      m->hidden = arena_take (&p->acts, (size_t) B * hid);
+      m->dropped = arena_take (&p->acts, (size_t) B * hid);
+      m->dropout_mask = arena_take (&p->acts, (size_t) B * hid);
+      if (cfg->training)
+        m->dhidden = arena_take (&p->acts, (size_t) B * hid);
+    }
+  else
+    {
+      add_param (p, "fc.weight", NN_GROUP_FC, false, 2, cfg->num_classes, in_c, 0, 0,
+                 &m->fc_weight, &m->fc_dweight);
+      add_param (p, "fc.bias", NN_GROUP_FC, false, 1, cfg->num_classes, 0, 0, 0,
+                 &m->fc_bias, &m->fc_dbias);
+    }
   m->group_offset[NN_RESNET_GROUPS] = p->params.used;
 
   m->pooled = arena_take (&p->acts, (size_t) B * in_c);
@@ -327,7 +355,8 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   *out = NULL;
   if (cfg->num_classes < 1 || cfg->num_classes > 100000 || cfg->width < 1 || cfg->width > 1024
       || cfg->batch < 1 || cfg->batch > 4096 || cfg->in_h < 32 || cfg->in_w < 32
-      || cfg->in_h > 4096 || cfg->in_w > 4096)
+      || cfg->in_h > 4096 || cfg->in_w > 4096 || cfg->head_hidden < 0
+      || cfg->head_hidden > 65536 || !(cfg->head_dropout >= 0 && cfg->head_dropout < 1))
     return nn_error_set (err, NN_ERR_INVALID,
                          "unsupported network: %d classes, width %d, batch %d, input %dx%d",
                          cfg->num_classes, cfg->width, cfg->batch, cfg->in_w, cfg->in_h);
@@ -540,19 +569,48 @@ init_unit (Unit *u, NnRng *rng)
   *u->num_batches_tracked = 0;
 }
 
+/* nn.Linear's default: kaiming_uniform_(a=sqrt(5)) gives the weight the bound
+ * 1/sqrt(fan_in), and the bias the same. */
+static void
+init_linear (float *weight, float *bias, int in, int out, NnRng *rng)
+{
+  double bound = 1.0 / sqrt ((double) in);
+
+  for (size_t i = 0; i < (size_t) in * out; i++)
+    weight[i] = (float) ((2 * nn_rng_uniform (rng) - 1) * bound);
+  for (int o = 0; o < out; o++)
+    bias[o] = (float) ((2 * nn_rng_uniform (rng) - 1) * bound);
+}
+
 void
 nn_resnet_init_fc (NnResnet *m, uint64_t seed)
 {
   NnRng rng;
-  int in = 8 * m->cfg.width, out = m->cfg.num_classes;
-  /* nn.Linear: kaiming_uniform_(a=sqrt(5)) gives bound 1/sqrt(fan_in), and so does the bias */
-  double bound = 1.0 / sqrt ((double) in);
+  int in = 8 * m->cfg.width, out = m->cfg.num_classes, hid = m->cfg.head_hidden;
 
   nn_rng_seed (&rng, seed ^ 0x6663u);
-  for (size_t i = 0; i < (size_t) in * out; i++)
-    m->fc_weight[i] = (float) ((2 * nn_rng_uniform (&rng) - 1) * bound);
-  for (int o = 0; o < out; o++)
-    m->fc_bias[o] = (float) ((2 * nn_rng_uniform (&rng) - 1) * bound);
+  if (hid > 0)
+    {
+      init_linear (m->h_weight, m->h_bias, in, hid, &rng);
+      init_linear (m->fc_weight, m->fc_bias, hid, out, &rng);
+    }
+  else
+    init_linear (m->fc_weight, m->fc_bias, in, out, &rng);
+}
+
+void
+nn_resnet_seed_dropout (NnResnet *m, uint64_t seed)
+{
+  nn_rng_seed (&m->dropout_rng, seed ^ 0x64726f70ull);
+}
+
+void
+nn_resnet_use_dropout_mask (NnResnet *m, const float *mask)
+{
+  if (m->dropout_mask == NULL)
+    return;
+  memcpy (m->dropout_mask, mask, (size_t) m->cfg.batch * m->cfg.head_hidden * sizeof (float));
+  m->dropout_mask_given = true;
 }
 
 void
@@ -794,8 +852,76 @@ unit_forward (NnResnet *m, Unit *u, const float *in, int B, bool bn_train)
     *u->num_batches_tracked += 1;
 }
 
-void
-nn_resnet_forward (NnResnet *m, const float *in, int batch, bool train)
+/* The classifier: pooled (B, 8w) -> logits (B, classes). */
+static void
+head_forward (NnResnet *m, int B, bool train)
+{
+  const int in = 8 * m->cfg.width, out = m->cfg.num_classes, hid = m->cfg.head_hidden;
+
+  if (hid == 0)
+    {
+      nn_linear_forward (m->logits, m->pooled, m->fc_weight, m->fc_bias, B, in, out);
+      return;
+    }
+  size_t n = (size_t) B * hid;
+  nn_linear_forward (m->hidden, m->pooled, m->h_weight, m->h_bias, B, in, hid);
+  nn_relu_forward (m->hidden, n);
+  if (train && m->cfg.head_dropout > 0)
+    {
+      if (!m->dropout_mask_given)
+        {
+          float keep_scale = 1.0f / (1.0f - m->cfg.head_dropout);
+          for (size_t i = 0; i < n; i++)
+            m->dropout_mask[i] = nn_rng_uniform (&m->dropout_rng) < m->cfg.head_dropout
+                                   ? 0.0f : keep_scale;
+        }
+      m->dropout_mask_given = false;
+      nn_dropout_forward (m->dropped, m->hidden, m->dropout_mask, n);
+    }
+  else
+    {
+      for (size_t i = 0; i < n; i++)
+        m->dropout_mask[i] = 1.0f;
+      memcpy (m->dropped, m->hidden, n * sizeof (float));
+    }
+  nn_linear_forward (m->logits, m->dropped, m->fc_weight, m->fc_bias, B, hid, out);
+}
+
+/* The activation that feeds group g: 1 layer1 (after max-pool), 2..4 the
+ * previous stage's output, 5 the pooled features. */
+static float *
+group_input (const NnResnet *m, int group, size_t *per_image)
+{
+  const NnConvShape *s;
+  float *x;
+
+  if (group <= 1)
+    {
+      if (per_image != NULL)
+        *per_image = (size_t) m->cfg.width * m->pool_h * m->pool_w;
+      return m->pool_out;
+    }
+  if (group >= NN_GROUP_FC)
+    {
+      if (per_image != NULL)
+        *per_image = (size_t) 8 * m->cfg.width;
+      return m->pooled;
+    }
+  s = &m->blocks[2 * group - 3].conv2.shape;
+  x = m->blocks[2 * group - 3].conv2.out;
+  if (per_image != NULL)
+    *per_image = (size_t) s->out_c * s->out_h * s->out_w;
+  return x;
+}
+
+const float *
+nn_resnet_group_input (const NnResnet *m, int group, size_t *per_image)
+{
+  return group_input (m, group, per_image);
+}
+
+static void
+forward_from (NnResnet *m, int group, const float *act, int batch, bool train)
 {
   const int B = batch;
   const float *x;
@@ -803,35 +929,64 @@ nn_resnet_forward (NnResnet *m, const float *in, int batch, bool train)
   train = train && m->cfg.training && !m->folded;
   m->last_batch = B;
   m->last_train = train;
-  m->last_input = in;
 
-  unit_forward (m, &m->stem, in, B, train && m->frozen_stages <= NN_GROUP_STEM);
-  Job pool = { .kind = JOB_MAXPOOL, .B = B, .in = m->stem.out, .out = m->pool_out,
-               .train = train };
-  run_job (m, &pool);
-  x = m->pool_out;
-  for (int i = 0; i < 8; i++)
+  if (group <= NN_GROUP_STEM)
     {
-      Block *b = &m->blocks[i];
-      bool bn_train = train && m->frozen_stages <= b->group;
-      const NnConvShape *s = &b->conv2.shape;
-      size_t n = (size_t) B * s->out_c * s->out_h * s->out_w;
-
-      unit_forward (m, &b->conv1, x, B, bn_train);
-      unit_forward (m, &b->conv2, b->conv1.out, B, bn_train);
-      if (b->has_down)
-        unit_forward (m, &b->down, x, B, bn_train);
-      Job add = { .kind = JOB_ADD_RELU, .out = b->conv2.out,
-                  .in = b->has_down ? b->down.out : x, .n = n };
-      run_job (m, &add);
-      x = b->conv2.out;
+      m->last_input = act;
+      unit_forward (m, &m->stem, act, B, train && m->frozen_stages <= NN_GROUP_STEM);
+      Job pool = { .kind = JOB_MAXPOOL, .B = B, .in = m->stem.out, .out = m->pool_out,
+                   .train = train };
+      run_job (m, &pool);
+      group = 1;
+    }
+  else
+    {
+      /* start from a cached activation: put it where the next layer reads it */
+      size_t per_image;
+      float *dst = group_input (m, group, &per_image);
+      if (dst != act)
+        memcpy (dst, act, (size_t) B * per_image * sizeof (float));
     }
 
-  const NnConvShape *last = &m->blocks[7].conv2.shape;
-  Job avg = { .kind = JOB_AVGPOOL, .B = B, .in = x, .out = m->pooled };
-  run_job (m, &avg);
-  nn_linear_forward (m->logits, m->pooled, m->fc_weight, m->fc_bias, B, last->out_c,
-                     m->cfg.num_classes);
+  if (group < NN_GROUP_FC)
+    {
+      x = group_input (m, group, NULL);
+      for (int i = 2 * (group - 1); i < 8; i++)
+        {
+          Block *b = &m->blocks[i];
+          bool bn_train = train && m->frozen_stages <= b->group;
+          const NnConvShape *s = &b->conv2.shape;
+          size_t n = (size_t) B * s->out_c * s->out_h * s->out_w;
+
+          unit_forward (m, &b->conv1, x, B, bn_train);
+          unit_forward (m, &b->conv2, b->conv1.out, B, bn_train);
+          if (b->has_down)
+            unit_forward (m, &b->down, x, B, bn_train);
+          Job add = { .kind = JOB_ADD_RELU, .out = b->conv2.out,
+                      .in = b->has_down ? b->down.out : x, .n = n };
+          run_job (m, &add);
+          x = b->conv2.out;
+        }
+      Job avg = { .kind = JOB_AVGPOOL, .B = B, .in = x, .out = m->pooled };
+      run_job (m, &avg);
+    }
+  head_forward (m, B, train);
+}
+
+void
+nn_resnet_forward (NnResnet *m, const float *in, int batch, bool train)
+{
+  forward_from (m, NN_GROUP_STEM, in, batch, train);
+}
+
+void
+nn_resnet_forward_from (NnResnet *m, int group, const float *act, int batch, bool train)
+{
+  if (group < NN_GROUP_STEM)
+    group = NN_GROUP_STEM;
+  if (group > NN_GROUP_FC)
+    group = NN_GROUP_FC;
+  forward_from (m, group, act, batch, train);
 }
 
 double
@@ -945,8 +1100,22 @@ nn_resnet_backward (NnResnet *m)
 
   /* classifier */
   memset (m->dpooled, 0, (size_t) B * last->out_c * sizeof (float));
-  nn_linear_backward (frozen < NN_GROUP_FC ? m->dpooled : NULL, m->fc_dweight, m->fc_dbias,
-                      m->dlogits, m->pooled, m->fc_weight, B, last->out_c, m->cfg.num_classes);
+  if (m->cfg.head_hidden > 0)
+    {
+      const int hid = m->cfg.head_hidden;
+      size_t n = (size_t) B * hid;
+      memset (m->dhidden, 0, n * sizeof (float));
+      nn_linear_backward (m->dhidden, m->fc_dweight, m->fc_dbias, m->dlogits, m->dropped,
+                          m->fc_weight, B, hid, m->cfg.num_classes);
+      nn_dropout_backward (m->dhidden, m->dhidden, m->dropout_mask, n);
+      nn_relu_backward (m->dhidden, m->hidden, n);
+      nn_linear_backward (frozen < NN_GROUP_FC ? m->dpooled : NULL, m->h_dweight, m->h_dbias,
+                          m->dhidden, m->pooled, m->h_weight, B, last->out_c, hid);
+    }
+  else
+    nn_linear_backward (frozen < NN_GROUP_FC ? m->dpooled : NULL, m->fc_dweight, m->fc_dbias,
+                        m->dlogits, m->pooled, m->fc_weight, B, last->out_c,
+                        m->cfg.num_classes);
   if (frozen >= NN_GROUP_FC)
     return;
 

@@ -38,6 +38,10 @@ typedef struct {
   int in_h, in_w;           /* input size, e.g. 224x224 */
   bool training;            /* plan activations, gradients and optimizer state */
   size_t workspace_floats;  /* im2col budget for all threads; 0 picks a default */
+  int head_hidden;          /* 0: fc is one Linear, as torchvision's. Else an MLP head
+                               fc = Sequential(Linear(8w, hidden), ReLU, Dropout,
+                               Linear(hidden, classes)): keys fc.0.* and fc.3.* */
+  float head_dropout;       /* the MLP head's dropout probability */
   int threads;              /* threads the model computes with; 0: one per CPU.
                                OpenBLAS is set to one thread: the model splits
                                its work across its own threads (nn-pool.h) */
@@ -96,6 +100,20 @@ void nn_resnet_softmax (NnResnet *model);                /* probs from logits, n
 const float *nn_resnet_pooled (const NnResnet *model);   /* (B, 8*width) features */
 /* layer4's output (B, 8*width, fh, fw): the map class activation maps are made of. */
 const float *nn_resnet_feature_map (const NnResnet *model, int *channels, int *fh, int *fw);
+
+/* Runs the network from group's input on: act is the activation that feeds
+ * group (1..4: the input of layer1..layer4, as nn_resnet_group_input gives it;
+ * 5: the pooled features), for a cache of a frozen part's output. */
+void nn_resnet_forward_from (NnResnet *model, int group, const float *act, int batch,
+                             bool train);
+/* After a forward: the activation that feeds group (see above), and its floats
+ * per image. */
+const float *nn_resnet_group_input (const NnResnet *model, int group, size_t *per_image);
+
+/* Dropout in the MLP head draws its masks from a generator seeded here. */
+void nn_resnet_seed_dropout (NnResnet *model, uint64_t seed);
+/* Tests: the next training forward uses this (B, hidden) mask (0 or 1/(1-p)). */
+void nn_resnet_use_dropout_mask (NnResnet *model, const float *mask);
 
 void nn_resnet_zero_grad (NnResnet *model);
 /* Back-propagates the last nn_resnet_loss through the unfrozen groups; needs a

@@ -13,10 +13,10 @@
 static NnTensorFile *fx;
 
 static NnResnet *
-model_from_fixture (void)
+model_with_head (int head_hidden)
 {
   NnResnetConfig cfg = { .num_classes = 2, .width = 8, .batch = 2, .in_h = 64, .in_w = 64,
-                         .training = true };
+                         .training = true, .head_hidden = head_hidden, .head_dropout = 0.5f };
   NnResnet *m = NULL;
   NnError err = { 0 };
 
@@ -25,7 +25,8 @@ model_from_fixture (void)
   for (int i = 0; i < nn_resnet_param_count (m); i++)
     {
       NnParam *p = nn_resnet_param (m, i);
-      g_autofree char *key = g_strconcat ("init.", p->name, NULL);
+      g_autofree char *key = g_strconcat (head_hidden > 0 && g_str_has_prefix (p->name, "fc.")
+                                            ? "mlp." : "init.", p->name, NULL);
       const NnNamedTensor *t = fixture_tensor (fx, key);
       g_assert_cmpint (t->ndim, ==, p->ndim);
       for (int d = 0; d < p->ndim; d++)
@@ -39,8 +40,15 @@ model_from_fixture (void)
   int n_init = 0;
   for (size_t i = 0; i < fx->n_tensors; i++)
     n_init += g_str_has_prefix (fx->tensors[i].name, "init.");
-  g_assert_cmpint (n_init, ==, nn_resnet_param_count (m));
+  if (head_hidden == 0)
+    g_assert_cmpint (n_init, ==, nn_resnet_param_count (m));
   return m;
+}
+
+static NnResnet *
+model_from_fixture (void)
+{
+  return model_with_head (0);
 }
 
 static const float *
@@ -249,6 +257,45 @@ test_pth_checkpoint (void)
   nn_resnet_free (m);
 }
 
+/* The MLP head: fc = Sequential(Linear, ReLU, Dropout(0.5), Linear), with
+ * PyTorch's dropout mask of that forward given to ours. */
+static void
+test_mlp_head (void)
+{
+  NnResnet *m = model_with_head (16);
+  int y[2];
+  const char *checked[] = { "fc.0.weight", "fc.0.bias", "fc.3.weight", "fc.3.bias",
+                            "layer4.1.conv2.weight", "conv1.weight" };
+
+  labels (y);
+  g_assert_nonnull (nn_resnet_find_param (m, "fc.3.bias"));
+  g_assert_null (nn_resnet_find_param (m, "fc.weight"));
+  nn_resnet_forward (m, input (), 2, false);
+  double e_eval = rel_error (nn_resnet_logits (m), fixture_tensor (fx, "mlp.eval_logits")->data,
+                             4);
+  nn_resnet_use_dropout_mask (m, fixture_tensor (fx, "mlp.mask")->data);
+  nn_resnet_forward (m, input (), 2, true);
+  double loss = nn_resnet_loss (m, y, NULL);
+  double e_logits = rel_error (nn_resnet_logits (m), fixture_tensor (fx, "mlp.logits")->data, 4);
+  double e_loss = fabs (loss - scalar ("mlp.loss")) / scalar ("mlp.loss");
+  nn_resnet_zero_grad (m);
+  nn_resnet_backward (m);
+  double e_grad = 0;
+  for (guint i = 0; i < G_N_ELEMENTS (checked); i++)
+    {
+      NnParam *p = nn_resnet_find_param (m, checked[i]);
+      g_autofree char *key = g_strconcat ("mlp.grad.", checked[i], NULL);
+      e_grad = fmax (e_grad, rel_error (p->grad, fixture_tensor (fx, key)->data, p->numel));
+    }
+  g_test_message ("MLP head: eval logits %.3g, train logits %.3g, loss %.3g, gradients %.3g",
+                  e_eval, e_logits, e_loss, e_grad);
+  g_assert_cmpfloat (e_eval, <, TOL);
+  g_assert_cmpfloat (e_logits, <, TOL);
+  g_assert_cmpfloat (e_loss, <, TOL);
+  g_assert_cmpfloat (e_grad, <, TOL);
+  nn_resnet_free (m);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -260,6 +307,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/parity/optimizer-steps", test_optimizer_steps);
   g_test_add_func ("/nn/parity/ten-steps", test_ten_steps);
   g_test_add_func ("/nn/parity/pth-checkpoint", test_pth_checkpoint);
+  g_test_add_func ("/nn/parity/mlp-head", test_mlp_head);
   status = g_test_run ();
   nn_tensor_file_free (fx);
   return status;

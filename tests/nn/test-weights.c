@@ -66,6 +66,27 @@ test_imagenet_into_two_classes (void)
   nn_resnet_free (m);
 }
 
+/* ImageNet weights into a model with an MLP head: the backbone loads, the head is new. */
+static void
+test_imagenet_into_mlp_head (void)
+{
+  g_autofree char *pth = fixture_path ("resnet-w8-c1000.pth");
+  NnResnetConfig cfg = { .num_classes = 2, .width = 8, .batch = 1, .in_h = 64, .in_w = 64,
+                         .head_hidden = 32, .head_dropout = 0.5f };
+  NnResnet *m = NULL;
+  NnError err = { 0 };
+  bool replaced = false;
+
+  g_assert_cmpint (nn_resnet_new (&m, &cfg, &err), ==, NN_OK);
+  g_assert_cmpint (nn_resnet_load_file (m, pth, NN_LOAD_STRICT, 0, NULL, &err), ==,
+                   NN_ERR_MISMATCH);
+  g_assert_nonnull (strstr (err.message, "fc.0.weight is missing"));
+  g_assert_cmpint (nn_resnet_load_file (m, pth, NN_LOAD_REPLACE_FC, 0, &replaced, &err), ==,
+                   NN_OK);
+  g_assert_true (replaced);
+  nn_resnet_free (m);
+}
+
 static void
 test_wrong_width (void)
 {
@@ -179,6 +200,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/weights/imagenet-into-two-classes", test_imagenet_into_two_classes);
+  g_test_add_func ("/nn/weights/imagenet-into-mlp-head", test_imagenet_into_mlp_head);
   g_test_add_func ("/nn/weights/wrong-width", test_wrong_width);
   g_test_add_func ("/nn/weights/save-and-load", test_save_and_load);
   return g_test_run ();
