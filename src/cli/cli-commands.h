@@ -24,5 +24,13 @@ enum
  * the exit statuses above. */
 int xl_cli_bench (int    argc,
                   char **argv);
+int xl_cli_train (int    argc,
+                  char **argv);
+int xl_cli_eval  (int    argc,
+                  char **argv);
+int xl_cli_stats (int    argc,
+                  char **argv);
+int xl_cli_synth (int    argc,
+                  char **argv);
 
 G_END_DECLS
