@@ -28,6 +28,8 @@ int xl_cli_train (int    argc,
                   char **argv);
 int xl_cli_eval  (int    argc,
                   char **argv);
+int xl_cli_plots (int    argc,
+                  char **argv);
 int xl_cli_stats (int    argc,
                   char **argv);
 int xl_cli_synth (int    argc,

@@ -40,7 +40,7 @@ static const XlCliCommand commands[] = {
   { "stats",   N_("Describe a data set: splits, classes and film sizes"),     xl_cli_stats },
   { "synth",   N_("Generate a small synthetic data set for demos and tests"), xl_cli_synth },
   { "bench",   N_("Time the network's layers and a training step"),          xl_cli_bench },
-  { "plots",   N_("Draw curves, ROC and confusion matrix from a run folder"), NULL },
+  { "plots",   N_("Draw curves, ROC and confusion matrix from a run folder"), xl_cli_plots },
 };
 
 static const XlCliCommand *

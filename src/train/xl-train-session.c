@@ -795,12 +795,26 @@ history_csv (const XlTrainSession *s)
   return g_string_free (out, FALSE);
 }
 
+/* history.csv, one row per epoch, and batches.csv, one per training batch
+ * (x is the fractional epoch), so `xraylab-cli plots` can redraw the curves. */
 static gboolean
 write_history (XlTrainSession *s, GError **error)
 {
   g_autofree char *csv = history_csv (s);
   g_autofree char *path = run_path (s, "history.csv");
-  return xl_write_file_atomic (path, csv, -1, error);
+  g_autofree char *batches_path = run_path (s, "batches.csv");
+  g_autoptr (GString) batches = g_string_new ("x,loss,accuracy\n");
+  char a[G_ASCII_DTOSTR_BUF_SIZE], b[G_ASCII_DTOSTR_BUF_SIZE], c[G_ASCII_DTOSTR_BUF_SIZE];
+
+  for (guint i = 0; i < s->batch_points->len; i++)
+    {
+      const XlBatchPoint *p = &g_array_index (s->batch_points, XlBatchPoint, i);
+      g_string_append_printf (batches, "%s,%s,%s\n", g_ascii_formatd (a, sizeof a, "%.5f", p->x),
+                              g_ascii_formatd (b, sizeof b, "%.6f", p->loss),
+                              g_ascii_formatd (c, sizeof c, "%.4f", p->accuracy));
+    }
+  return xl_write_file_atomic (path, csv, -1, error)
+         && xl_write_file_atomic (batches_path, batches->str, (gssize) batches->len, error);
 }
 
 static gboolean
@@ -1127,7 +1141,10 @@ final_reports (XlTrainSession *s, GError **error)
       test_json = xl_predictions_metrics_json (test, &s->info, threshold, source);
       g_string_append_printf (metrics, ",\n\"test\": %s", test_json);
     }
-  g_string_append (metrics, "\n}\n");
+  g_string_append_printf (metrics, ",\n\"run\": {\"best_epoch\": %u, \"early_stop_epoch\": %u, "
+                          "\"epochs\": %u, \"planned_epochs\": %u, \"stopped\": %s}\n}\n",
+                          s->best_epoch, s->early_stop_epoch, s->history->len, s->cfg.epochs,
+                          stop_requested (s) ? "true" : "false");
   path = run_path (s, "metrics.json");
   if (!xl_write_file_atomic (path, metrics->str, (gssize) metrics->len, error))
     return FALSE;
