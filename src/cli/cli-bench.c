@@ -23,11 +23,68 @@ peak_rss_mb (void)
   return (double) usage.ru_maxrss / 1024.0;   /* ru_maxrss is in KiB on Linux */
 }
 
+/* sgemm's speed on this machine as the model runs it: one OpenBLAS thread per
+ * pool thread, so the peak is one thread's rate times the threads. */
+static double
+sgemm_gflops_one_thread (void)
+{
+  const int n = 1024;
+  float *a = g_new (float, n * n), *b = g_new (float, n * n), *c = g_new0 (float, n * n);
+  int reps = 0;
+  gint64 t0;
+
+  for (int i = 0; i < n * n; i++)
+    {
+      a[i] = (float) (i % 7) * 0.01f;
+      b[i] = (float) (i % 5) * 0.01f;
+    }
+  openblas_set_num_threads (1);
+  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+  t0 = g_get_monotonic_time ();
+  while (g_get_monotonic_time () - t0 < 1000000)
+    {
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a, n, b, n, 0, c, n);
+      reps++;
+    }
+  double seconds = (g_get_monotonic_time () - t0) / 1e6;
+  g_free (a);
+  g_free (b);
+  g_free (c);
+  return 2.0 * n * n * n * reps / seconds / 1e9;
+}
+
+static void
+print_profile (NnResnet *model, int batches, double elapsed, int threads)
+{
+  int n;
+  const NnProfileEntry *e = nn_resnet_profile (model, &n);
+  double peak = sgemm_gflops_one_thread () * threads, total = 0;
+
+  for (int i = 0; i < n; i++)
+    total += e[i].forward_seconds + e[i].backward_seconds;
+  g_print ("%-28s %9s %9s %8s %8s %6s\n", "layer", "fwd ms", "bwd ms", "fwd GF/s", "bwd GF/s",
+           "share");
+  for (int i = 0; i < n; i++)
+    {
+      double f = e[i].forward_seconds, b = e[i].backward_seconds;
+      char fg[16] = "", bg[16] = "";
+      if (e[i].forward_flop > 0 && f > 0)
+        g_snprintf (fg, sizeof fg, "%.0f", e[i].forward_flop / f / 1e9);
+      if (e[i].backward_flop > 0 && b > 0)
+        g_snprintf (bg, sizeof bg, "%.0f", e[i].backward_flop / b / 1e9);
+      g_print ("%-28s %9.2f %9.2f %8s %8s %5.1f%%\n", e[i].name, 1000 * f / batches,
+               1000 * b / batches, fg, bg, 100 * (f + b) / total);
+    }
+  g_print ("layers %.1f ms of %.1f ms per batch; sgemm peak %.0f GFLOP/s (%d x one thread)\n",
+           1000 * total / batches, 1000 * elapsed / batches, peak, threads);
+}
+
 int
 xl_cli_bench (int argc, char **argv)
 {
   g_autofree char *mode = NULL;
   int batch = 16, size = 224, threads = 2, iters = 0, warmup = 2, width = 64;
+  gboolean profile = FALSE;
   double seconds = 10.0;
   GOptionEntry entries[] = {
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "train (forward, backward, Adam) or infer", "MODE" },
@@ -37,6 +94,7 @@ xl_cli_bench (int argc, char **argv)
     { "iters", 'n', 0, G_OPTION_ARG_INT, &iters, "Timed batches (default: as many as fit in --seconds)", "N" },
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time to measure for when --iters is not given (10)", "SEC" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed batches first (2)", "N" },
+    { "profile", 'p', 0, G_OPTION_ARG_NONE, &profile, "Time every layer: ms per batch and GFLOP/s against sgemm's measured peak", NULL },
     { "width", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &width, "Base width (64)", "W" },
     { NULL }
   };
@@ -95,12 +153,16 @@ xl_cli_bench (int argc, char **argv)
 
   NnOptimConfig adam = nn_optim_defaults (NN_OPTIM_ADAM);
   int done = 0;
+  nn_resnet_set_profiling (model, profile);
   double elapsed = 0, loss = 0;
   gint64 start = 0;
   for (int i = 0; ; i++)
     {
       if (i == warmup)
-        start = g_get_monotonic_time ();
+        {
+          start = g_get_monotonic_time ();
+          nn_resnet_profile_reset (model);
+        }
       if (train)
         {
           nn_resnet_forward (model, input, batch, true);
@@ -120,6 +182,8 @@ xl_cli_bench (int argc, char **argv)
         }
     }
 
+  if (profile)
+    print_profile (model, done, elapsed, threads);
   double ips = done * batch / elapsed;
   g_print ("%d batches in %.2f s (%.1f ms/batch)%s\n", done, elapsed, 1000 * elapsed / done,
            train ? "" : ", BatchNorm folded");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cblas.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "nn-pool.h"
@@ -20,6 +21,7 @@
 
 /* A convolution and the BatchNorm after it, with an optional ReLU. */
 typedef struct {
+  char conv_name[40], bn_name[40];   /* for profiles */
   NnConvShape shape;                 /* planned at the full batch */
   bool relu;
   int group;
@@ -66,6 +68,10 @@ struct NnResnet {
   size_t dw_private_len;
   NnPool *pool;
   int threads;
+
+  bool profiling;
+  NnProfileEntry profile[96];
+  int n_profile;
 
   /* the network */
   Unit stem;
@@ -182,6 +188,8 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
   char name[64];
 
   u->shape = nn_conv_shape (B, in_c, in_h, in_w, out_c, kernel, stride, pad);
+  snprintf (u->conv_name, sizeof u->conv_name, "%s", conv_name);
+  snprintf (u->bn_name, sizeof u->bn_name, "%s", bn_name);
   u->relu = relu;
   u->group = group;
   snprintf (name, sizeof name, "%s.weight", conv_name);
@@ -217,7 +225,8 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
       u->save_mean = arena_take (&p->acts, out_c);
       u->save_invstd = arena_take (&p->acts, out_c);
       u->conv_out = p->infer_bufs[4];
-      u->out = infer_out;
+      /* kept for an evaluation-mode backward, or rotating through the buffers */
+      u->out = m->cfg.keep_activations ? arena_take (&p->acts, act) : infer_out;
     }
 }
 
@@ -240,7 +249,8 @@ plan (Planner *p)
   m->pool_h = h;
   m->pool_w = wd;
   size_t pool_act = (size_t) B * w * h * wd;
-  m->pool_out = cfg->training ? arena_take (&p->acts, pool_act) : p->infer_bufs[1];
+  m->pool_out = cfg->training || cfg->keep_activations ? arena_take (&p->acts, pool_act)
+                                                      : p->infer_bufs[1];
   m->n_argmax = pool_act;
   p->max_block_act = pool_act;
 
@@ -319,15 +329,20 @@ plan (Planner *p)
   m->pooled = arena_take (&p->acts, (size_t) B * in_c);
   m->logits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
   m->probs = arena_take (&p->acts, (size_t) B * cfg->num_classes);
-  if (cfg->training)
+  if (cfg->training || cfg->keep_activations)
     {
-      m->dlogits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
       m->dpooled = arena_take (&p->acts, (size_t) B * in_c);
-      m->grad_stem = arena_take (&p->acts, (size_t) B * w * m->stem.shape.out_h
-                                           * m->stem.shape.out_w);
       m->grad_buf_len = p->max_block_act;
       for (int i = 0; i < 3; i++)
         m->grad_buf[i] = arena_take (&p->acts, p->max_block_act);
+      if (cfg->head_hidden > 0 && !cfg->training)
+        m->dhidden = arena_take (&p->acts, (size_t) B * cfg->head_hidden);
+    }
+  if (cfg->training)
+    {
+      m->dlogits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
+      m->grad_stem = arena_take (&p->acts, (size_t) B * w * m->stem.shape.out_h
+                                           * m->stem.shape.out_w);
     }
 }
 
@@ -395,7 +410,11 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
                         * m->stem.shape.out_w;
       infer_buf = p.max_block_act > stem_act ? p.max_block_act : stem_act;
     }
-  size_t act_floats = p.acts.used + (cfg->training ? 0 : 5 * (infer_buf + 16));
+  /* Inference plans rotate activations through 5 buffers; with
+   * keep_activations every output has its own and only BatchNorm's input
+   * (unused once folded) is shared. */
+  int n_infer_bufs = cfg->training ? 0 : cfg->keep_activations ? 1 : 5;
+  size_t act_floats = p.acts.used + (size_t) n_infer_bufs * (infer_buf + 16);
 
   /* pass 2: allocate and hand out pointers */
   m->param_block = aligned_block (m->n_param_floats * sizeof (float));
@@ -434,9 +453,10 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   if (!cfg->training)
     {
       /* the rotating inference buffers live at the end of the activation block */
-      float *tail = m->act_block + (act_floats - 5 * (infer_buf + 16));
+      float *tail = m->act_block + (act_floats - (size_t) n_infer_bufs * (infer_buf + 16));
       for (int i = 0; i < 5; i++)
-        p.infer_bufs[i] = tail + (((size_t) i * (infer_buf + 16) + 15) & ~(size_t) 15);
+        p.infer_bufs[i] = tail + (((size_t) (i % n_infer_bufs) * (infer_buf + 16) + 15)
+                                  & ~(size_t) 15);
     }
   plan (&p);
 
@@ -651,6 +671,7 @@ typedef enum {
   JOB_BN_TRAIN,
   JOB_BN_EVAL,
   JOB_BN_BACKWARD,
+  JOB_BN_BACKWARD_EVAL,
   JOB_RELU_BACKWARD,
   JOB_ADD_RELU,
   JOB_MAXPOOL,
@@ -673,6 +694,7 @@ typedef struct {
   float *dout;           /* backward: output gradient */
   bool relu;             /* fuse max(x, 0) after BatchNorm or a folded conv */
   bool train;            /* keep what backward needs (max-pool's argmax) */
+  bool no_weight_grad;   /* backward: input gradient only, parameters untouched */
   size_t n;              /* elementwise length */
   const NnOptimConfig *optim;
   double lr;
@@ -709,7 +731,7 @@ job_task (void *ctx, int task, int thread)
             break;
           }
         float *dw = NULL;
-        if (j->u->dweight != NULL)
+        if (j->u->dweight != NULL && !j->no_weight_grad)
           {
             size_t n_w = (size_t) s.out_c * s.in_c * s.kernel_h * s.kernel_w;
             dw = task == 0 ? j->u->dweight : m->dw_private + (size_t) (task - 1) * (m->dw_private_len / (size_t) (T - 1));
@@ -739,11 +761,23 @@ job_task (void *ctx, int task, int thread)
     case JOB_BN_TRAIN:
     case JOB_BN_EVAL:
     case JOB_BN_BACKWARD:
+    case JOB_BN_BACKWARD_EVAL:
       {
         Unit *u = j->u;
         int C = u->shape.out_c, HW = u->shape.out_h * u->shape.out_w;
         nn_split_range (C, T, task, &c0, &c1);
-        if (j->kind == JOB_BN_TRAIN)
+        if (j->kind == JOB_BN_BACKWARD_EVAL)
+          {
+            /* per image: channels [c0, c1) of one image are contiguous */
+            for (int b = 0; b < j->B; b++)
+              {
+                size_t at = ((size_t) b * C + (size_t) c0) * (size_t) HW;
+                nn_batchnorm_backward_eval (j->din + at, j->dout + at, u->gamma + c0,
+                                            u->running_var + c0, 1, (int) (c1 - c0), HW,
+                                            BN_EPS);
+              }
+          }
+        else if (j->kind == JOB_BN_TRAIN)
           nn_batchnorm_forward_train_channels (j->out, u->save_mean, u->save_invstd,
                                                u->running_mean, u->running_var, j->in,
                                                u->gamma, u->beta, j->B, C, HW, (int) c0,
@@ -817,11 +851,107 @@ job_task (void *ctx, int task, int thread)
     }
 }
 
+static double
+now_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static NnProfileEntry *
+profile_entry (NnResnet *m, const char *name)
+{
+  for (int i = 0; i < m->n_profile; i++)
+    if (strcmp (m->profile[i].name, name) == 0)
+      return &m->profile[i];
+  if (m->n_profile == (int) (sizeof m->profile / sizeof m->profile[0]))
+    return NULL;
+  NnProfileEntry *e = &m->profile[m->n_profile++];
+  memset (e, 0, sizeof *e);
+  snprintf (e->name, sizeof e->name, "%s", name);
+  return e;
+}
+
+/* Adds seconds (and flop) to the entry of a job: layers by name, the rest by kind. */
+static void
+profile_job (NnResnet *m, const Job *job, double seconds)
+{
+  static const char *const kind_names[] = {
+    [JOB_MAXPOOL] = "maxpool", [JOB_MAXPOOL_BACKWARD] = "maxpool",
+    [JOB_ADD_RELU] = "add+relu", [JOB_RELU_BACKWARD] = "relu backward",
+    [JOB_AVGPOOL] = "avgpool", [JOB_AVGPOOL_BACKWARD] = "avgpool",
+    [JOB_ZERO] = "zero/copy", [JOB_COPY] = "zero/copy", [JOB_OPTIM] = "optimizer",
+  };
+  bool backward = job->kind == JOB_CONV_BACKWARD || job->kind == JOB_SUM_WEIGHT_GRADS
+                  || job->kind == JOB_BN_BACKWARD || job->kind == JOB_MAXPOOL_BACKWARD
+                  || job->kind == JOB_AVGPOOL_BACKWARD || job->kind == JOB_RELU_BACKWARD
+                  || job->kind == JOB_OPTIM || job->kind == JOB_ZERO || job->kind == JOB_COPY;
+  const char *name;
+  double flop = 0;
+
+  if (job->u != NULL && (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_BACKWARD
+                         || job->kind == JOB_SUM_WEIGHT_GRADS))
+    {
+      const NnConvShape *s = &job->u->shape;
+      double macs = (double) job->B * s->out_c * s->out_h * s->out_w * s->in_c * s->kernel_h
+                    * s->kernel_w;
+      name = job->u->conv_name;
+      if (job->kind == JOB_CONV_FORWARD)
+        flop = 2 * macs;
+      else if (job->kind == JOB_CONV_BACKWARD)
+        flop = 2 * macs * (job->din != NULL ? 2 : 1);
+    }
+  else if (job->u != NULL)
+    name = job->u->bn_name;
+  else
+    name = (size_t) job->kind < sizeof kind_names / sizeof kind_names[0]
+             && kind_names[job->kind] != NULL ? kind_names[job->kind] : "other";
+
+  NnProfileEntry *e = profile_entry (m, name);
+  if (e == NULL)
+    return;
+  if (backward)
+    {
+      e->backward_seconds += seconds;
+      e->backward_flop += flop;
+    }
+  else
+    {
+      e->forward_seconds += seconds;
+      e->forward_flop += flop;
+      e->calls++;
+    }
+}
+
 static void
 run_job (NnResnet *m, Job *job)
 {
+  double t0 = m->profiling ? now_seconds () : 0;
+
   job->m = m;
   nn_pool_run (m->pool, m->threads, job_task, job);
+  if (m->profiling)
+    profile_job (m, job, now_seconds () - t0);
+}
+
+void
+nn_resnet_set_profiling (NnResnet *m, bool enabled)
+{
+  m->profiling = enabled;
+}
+
+void
+nn_resnet_profile_reset (NnResnet *m)
+{
+  m->n_profile = 0;
+}
+
+const NnProfileEntry *
+nn_resnet_profile (const NnResnet *m, int *n_entries)
+{
+  *n_entries = m->n_profile;
+  return m->profile;
 }
 
 static void
@@ -970,7 +1100,17 @@ forward_from (NnResnet *m, int group, const float *act, int batch, bool train)
       Job avg = { .kind = JOB_AVGPOOL, .B = B, .in = x, .out = m->pooled };
       run_job (m, &avg);
     }
+  double t0 = m->profiling ? now_seconds () : 0;
   head_forward (m, B, train);
+  if (m->profiling)
+    {
+      NnProfileEntry *e = profile_entry (m, "fc");
+      if (e != NULL)
+        {
+          e->forward_seconds += now_seconds () - t0;
+          e->calls++;
+        }
+    }
 }
 
 void
@@ -1053,6 +1193,35 @@ nn_resnet_feature_map (const NnResnet *m, int *channels, int *fh, int *fw)
   return m->blocks[7].conv2.out;
 }
 
+const float *
+nn_resnet_stage_output (const NnResnet *m, int group, int *channels, int *fh, int *fw)
+{
+  const NnConvShape *s;
+  const float *x;
+
+  if (group < 0 || group > 4)
+    return NULL;
+  if (group == 0)
+    {
+      if (channels != NULL)
+        *channels = m->cfg.width;
+      if (fh != NULL)
+        *fh = m->pool_h;
+      if (fw != NULL)
+        *fw = m->pool_w;
+      return m->pool_out;
+    }
+  s = &m->blocks[2 * group - 1].conv2.shape;
+  x = m->blocks[2 * group - 1].conv2.out;
+  if (channels != NULL)
+    *channels = s->out_c;
+  if (fh != NULL)
+    *fh = s->out_h;
+  if (fw != NULL)
+    *fw = s->out_w;
+  return x;
+}
+
 /* ---- backward -------------------------------------------------------------- */
 
 void
@@ -1099,6 +1268,7 @@ nn_resnet_backward (NnResnet *m)
     return;
 
   /* classifier */
+  double t_fc = m->profiling ? now_seconds () : 0;
   memset (m->dpooled, 0, (size_t) B * last->out_c * sizeof (float));
   if (m->cfg.head_hidden > 0)
     {
@@ -1116,6 +1286,12 @@ nn_resnet_backward (NnResnet *m)
     nn_linear_backward (frozen < NN_GROUP_FC ? m->dpooled : NULL, m->fc_dweight, m->fc_dbias,
                         m->dlogits, m->pooled, m->fc_weight, B, last->out_c,
                         m->cfg.num_classes);
+  if (m->profiling)
+    {
+      NnProfileEntry *e = profile_entry (m, "fc");
+      if (e != NULL)
+        e->backward_seconds += now_seconds () - t_fc;
+    }
   if (frozen >= NN_GROUP_FC)
     return;
 
@@ -1178,6 +1354,106 @@ nn_resnet_backward (NnResnet *m)
       relu_backward (m, m->grad_stem, m->stem.out, n);
       unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B);
     }
+}
+
+/* ---- backward in evaluation mode (explanations) ----------------------------- */
+
+/* As unit_backward, with BatchNorm's running statistics (nothing at all once
+ * folded into the convolution) and no parameter gradient: dout is overwritten,
+ * din (B, IC, H, W) accumulates. */
+static void
+unit_backward_eval (NnResnet *m, Unit *u, float *din, float *dout, const float *in, int B)
+{
+  if (!m->folded)
+    {
+      Job bn = { .kind = JOB_BN_BACKWARD_EVAL, .u = u, .B = B, .din = dout, .dout = dout };
+      run_job (m, &bn);
+    }
+  Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout,
+               .no_weight_grad = true };
+  run_job (m, &conv);
+}
+
+NnStatus
+nn_resnet_backward_to_group (NnResnet *m, const float *dlogits, int group, float *dact,
+                             NnError *err)
+{
+  const int B = m->last_batch;
+  const NnConvShape *last = &m->blocks[7].conv2.shape;
+  float *g[3] = { m->grad_buf[0], m->grad_buf[1], m->grad_buf[2] };
+  int channels, fh, fw;
+
+  if (group < 0 || group > 4)
+    return nn_error_set (err, NN_ERR_INVALID, "no stage %d: Grad-CAM needs 0..4", group);
+  if (!m->cfg.training && !m->cfg.keep_activations)
+    return nn_error_set (err, NN_ERR_INVALID,
+                         "the model was planned for inference without keep_activations: "
+                         "its activations are gone after the forward");
+  if (B < 1 || m->last_train)
+    return nn_error_set (err, NN_ERR_INVALID,
+                         "an evaluation-mode backward needs a forward with train = false "
+                         "first");
+
+  /* classifier: dpooled (B, 8w) = d score / d pooled features */
+  memset (m->dpooled, 0, (size_t) B * last->out_c * sizeof (float));
+  if (m->cfg.head_hidden > 0)
+    {
+      const int hid = m->cfg.head_hidden;
+      memset (m->dhidden, 0, (size_t) B * hid * sizeof (float));
+      /* evaluation mode: dropout is the identity, fc.3's input is the ReLU's output */
+      nn_linear_backward (m->dhidden, NULL, NULL, dlogits, m->hidden, m->fc_weight, B, hid,
+                          m->cfg.num_classes);
+      nn_relu_backward (m->dhidden, m->hidden, (size_t) B * hid);
+      nn_linear_backward (m->dpooled, NULL, NULL, m->dhidden, m->pooled, m->h_weight, B,
+                          last->out_c, hid);
+    }
+  else
+    nn_linear_backward (m->dpooled, NULL, NULL, dlogits, m->pooled, m->fc_weight, B,
+                        last->out_c, m->cfg.num_classes);
+
+  /* g[0]: d score / d layer4's output */
+  size_t n_last = (size_t) B * last->out_c * last->out_h * last->out_w;
+  parallel_zero (m, g[0], n_last);
+  Job avg = { .kind = JOB_AVGPOOL_BACKWARD, .B = B, .din = g[0], .dout = m->dpooled };
+  run_job (m, &avg);
+
+  /* the blocks after stage `group`, last first, as nn_resnet_backward does */
+  for (int i = 7; i >= 2 * group; i--)
+    {
+      Block *b = &m->blocks[i];
+      const float *x = i > 0 ? m->blocks[i - 1].conv2.out : m->pool_out;
+      const NnConvShape *s2 = &b->conv2.shape;
+      size_t n_out = (size_t) B * s2->out_c * s2->out_h * s2->out_w;
+      size_t n_in = (size_t) B * b->conv1.shape.in_c * b->conv1.shape.in_h
+                    * b->conv1.shape.in_w;
+      size_t n_mid = (size_t) B * b->conv1.shape.out_c * b->conv1.shape.out_h
+                     * b->conv1.shape.out_w;
+      float *dout = g[0], *dx = g[1], *tmp = g[2];
+
+      relu_backward (m, dout, b->conv2.out, n_out);     /* through the block's ReLU */
+      if (b->has_down)
+        {
+          parallel_zero (m, dx, n_in);
+          Job copy = { .kind = JOB_COPY, .out = tmp, .in = dout, .n = n_out };
+          run_job (m, &copy);
+          unit_backward_eval (m, &b->down, dx, tmp, x, B);
+        }
+      else
+        {
+          Job copy = { .kind = JOB_COPY, .out = dx, .in = dout, .n = n_out };
+          run_job (m, &copy);                            /* identity shortcut */
+        }
+      parallel_zero (m, tmp, n_mid);
+      unit_backward_eval (m, &b->conv2, tmp, dout, b->conv1.out, B);
+      relu_backward (m, tmp, b->conv1.out, n_mid);
+      unit_backward_eval (m, &b->conv1, dx, tmp, x, B);
+      g[0] = dx;
+      g[1] = dout;
+    }
+
+  nn_resnet_stage_output (m, group, &channels, &fh, &fw);
+  memcpy (dact, g[0], (size_t) B * channels * fh * fw * sizeof (float));
+  return NN_OK;
 }
 
 /* ---- optimizer ------------------------------------------------------------- */

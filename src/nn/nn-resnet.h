@@ -45,6 +45,10 @@ typedef struct {
   int threads;              /* threads the model computes with; 0: one per CPU.
                                OpenBLAS is set to one thread: the model splits
                                its work across its own threads (nn-pool.h) */
+  bool keep_activations;    /* an inference plan that keeps every layer's output
+                               (not only the last few), so that
+                               nn_resnet_backward_to_group can run after a forward:
+                               Grad-CAM. Training plans always keep them. */
 } NnResnetConfig;
 
 typedef struct {
@@ -101,6 +105,13 @@ const float *nn_resnet_pooled (const NnResnet *model);   /* (B, 8*width) feature
 /* layer4's output (B, 8*width, fh, fw): the map class activation maps are made of. */
 const float *nn_resnet_feature_map (const NnResnet *model, int *channels, int *fh, int *fw);
 
+/* The output of stage group (1..4: layer1..layer4; 0: the stem after max-pool,
+ * layer1's input) after a forward, (B, channels, fh, fw). For 4 it is
+ * nn_resnet_feature_map. In an inference plan without keep_activations only
+ * layer4's output is sure to survive the forward (the others share buffers). */
+const float *nn_resnet_stage_output (const NnResnet *model, int group, int *channels, int *fh,
+                                     int *fw);
+
 /* Runs the network from group's input on: act is the activation that feeds
  * group (1..4: the input of layer1..layer4, as nn_resnet_group_input gives it;
  * 5: the pooled features), for a cache of a frozen part's output. */
@@ -119,6 +130,17 @@ void nn_resnet_zero_grad (NnResnet *model);
 /* Back-propagates the last nn_resnet_loss through the unfrozen groups; needs a
  * training plan and a forward with train = true. */
 void nn_resnet_backward (NnResnet *model);
+/* Backward in evaluation mode, for explanations (Grad-CAM): from dlogits
+ * (B, num_classes), given by the caller (one-hot rows give d logit_c), through
+ * the classifier and the stages after `group` down to the output of stage group
+ * (0..4, as nn_resnet_stage_output), written to dact (B, channels, fh, fw):
+ *   dact = d (sum_b dlogits_b . logits_b) / d (stage output).
+ * BatchNorm uses its running statistics (or is folded), dropout is off, and no
+ * parameter gradient is touched: frozen stages make no difference. Needs the
+ * activations of the last forward: a training plan or keep_activations, and
+ * that forward made with train = false. B is that forward's batch. */
+NnStatus nn_resnet_backward_to_group (NnResnet *model, const float *dlogits, int group,
+                                      float *dact, NnError *err);
 /* One optimizer step over the unfrozen parameters with learning rate lr. */
 void nn_resnet_step (NnResnet *model, const NnOptimConfig *optim, double lr);
 /* Steps taken since the optimizer state was last reset (PyTorch's "step"). */
@@ -131,6 +153,20 @@ void nn_resnet_set_optim_steps (NnResnet *model, long steps);
  * (w' = w*gamma/sqrt(var+eps), b' = beta - mean*gamma/sqrt(var+eps)). The model
  * must have been planned without training; afterwards forward skips BatchNorm. */
 NnStatus nn_resnet_fold_batchnorm (NnResnet *model, NnError *err);
+
+/* Per-layer timing for `xraylab-cli bench --profile`: with profiling on, every
+ * layer's forward and backward wall time and floating-point work accumulate
+ * into one entry per layer ("layer2.0.conv1", "layer2.0.bn1", "maxpool", ...). */
+typedef struct {
+  char name[48];
+  double forward_seconds, backward_seconds;
+  double forward_flop, backward_flop;    /* multiply-adds count as 2 */
+  long calls;
+} NnProfileEntry;
+
+void nn_resnet_set_profiling (NnResnet *model, bool enabled);
+void nn_resnet_profile_reset (NnResnet *model);
+const NnProfileEntry *nn_resnet_profile (const NnResnet *model, int *n_entries);
 
 /* Bytes this model holds in its planned blocks. */
 size_t nn_resnet_memory_bytes (const NnResnet *model);

@@ -285,6 +285,41 @@ test_forward_from_cache (void)
 }
 
 static void
+test_profile (void)
+{
+  enum { B = 2, S = 32 };
+  NnResnet *m = new_model (2, 8, B, S, true);
+  float *x = g_new0 (float, B * 3 * S * S);
+  int labels[B] = { 0, 1 }, n;
+  NnOptimConfig sgd = nn_optim_defaults (NN_OPTIM_SGD);
+
+  nn_resnet_set_profiling (m, true);
+  nn_resnet_forward (m, x, B, true);
+  nn_resnet_loss (m, labels, NULL);
+  nn_resnet_zero_grad (m);
+  nn_resnet_backward (m);
+  nn_resnet_step (m, &sgd, 0.1);
+  const NnProfileEntry *e = nn_resnet_profile (m, &n);
+  g_assert_cmpint (n, >, 40);
+  g_assert_cmpstr (e[0].name, ==, "conv1");
+  /* conv1: 2 images, 8 channels at 16x16, 3*7*7 taps: forward 2 flop per tap */
+  g_assert_cmpfloat (e[0].forward_flop, ==, 2.0 * B * 8 * 16 * 16 * 3 * 7 * 7);
+  /* its backward computes the weight gradient only: no input gradient for the image */
+  g_assert_cmpfloat (e[0].backward_flop, ==, e[0].forward_flop);
+  g_assert_cmpfloat (e[0].forward_seconds, >, 0);
+  g_assert_cmpint (e[0].calls, ==, 1);
+  gboolean seen_optimizer = FALSE;
+  for (int i = 0; i < n; i++)
+    seen_optimizer |= strcmp (e[i].name, "optimizer") == 0 && e[i].backward_seconds > 0;
+  g_assert_true (seen_optimizer);
+  nn_resnet_profile_reset (m);
+  nn_resnet_profile (m, &n);
+  g_assert_cmpint (n, ==, 0);
+  g_free (x);
+  nn_resnet_free (m);
+}
+
+static void
 test_bad_config (void)
 {
   NnResnetConfig cfg = { .num_classes = 0, .width = 64, .batch = 1, .in_h = 224, .in_w = 224 };
@@ -308,6 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/resnet/inference-paths", test_inference_paths);
   g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
   g_test_add_func ("/nn/resnet/forward-from-cache", test_forward_from_cache);
+  g_test_add_func ("/nn/resnet/profile", test_profile);
   g_test_add_func ("/nn/resnet/bad-config", test_bad_config);
   return g_test_run ();
 }
