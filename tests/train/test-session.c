@@ -355,6 +355,71 @@ test_divergence_is_caught (void)
 }
 
 static void
+copy_folder (const char *from, const char *to, guint max_files)
+{
+  GDir *dir = g_dir_open (from, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  g_mkdir_with_parents (to, 0755);
+  while ((name = g_dir_read_name (dir)) != NULL && n < max_files)
+    {
+      g_autofree char *src = g_build_filename (from, name, NULL);
+      g_autofree char *dst = g_build_filename (to, name, NULL);
+      g_autofree char *data = NULL;
+      gsize len;
+      g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (dst, data, (gssize) len, NULL));
+      n++;
+    }
+  g_dir_close (dir);
+}
+
+/* Any number of class folders: a third class, N x N matrix, one-vs-rest ROC. */
+static void
+test_three_classes (void)
+{
+  g_autofree char *root = g_build_filename (tmp_root, "three", NULL);
+  const char *splits[] = { "train", "val", "test" };
+  XlTrainConfig cfg;
+  Seen seen = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (XlTrainSession) s = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (splits); i++)
+    {
+      g_autofree char *normal = g_build_filename (data_dir, splits[i], "NORMAL", NULL);
+      g_autofree char *pneu = g_build_filename (data_dir, splits[i], "PNEUMONIA", NULL);
+      g_autofree char *a = g_build_filename (root, splits[i], "A", NULL);
+      g_autofree char *b = g_build_filename (root, splits[i], "B", NULL);
+      g_autofree char *c = g_build_filename (root, splits[i], "C", NULL);
+      copy_folder (normal, a, 10);
+      copy_folder (pneu, b, 10);
+      copy_folder (pneu, c, 10);
+    }
+  small_config (&cfg, XL_TRAIN_FINETUNE, "three-run");
+  g_free (cfg.data_path);
+  cfg.data_path = g_strdup (root);
+  cfg.epochs = 1;
+  s = xl_train_session_new (&cfg, &error);
+  xl_train_session_set_report_func (s, xl_plot_write_run_report);
+  g_assert_true (xl_train_session_run (s, on_event, &seen, &error));
+  g_assert_no_error (error);
+
+  g_autofree char *metrics_path = g_build_filename (cfg.out_dir, "metrics.json", NULL);
+  g_autofree char *metrics = NULL;
+  g_assert_true (g_file_get_contents (metrics_path, &metrics, NULL, NULL));
+  g_assert_nonnull (strstr (metrics, "\"macro_auc\""));
+  g_assert_nonnull (strstr (metrics, "\"auc_one_vs_rest\""));
+  g_assert_nonnull (strstr (metrics, "\"C\""));
+  assert_png (cfg.out_dir, "confusion-matrix.png");
+  assert_png (cfg.out_dir, "roc.png");
+  g_free (seen.error_message);
+  xl_train_config_clear (&cfg);
+}
+
+static void
 test_bad_settings (void)
 {
   XlTrainConfig cfg;
@@ -381,6 +446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/session/partial-learns", test_partial_learns);
   g_test_add_func ("/train/session/stop-and-resume", test_stop_and_resume);
   g_test_add_func ("/train/session/divergence-is-caught", test_divergence_is_caught);
+  g_test_add_func ("/train/session/three-classes", test_three_classes);
   status = g_test_run ();
   remove_tree (tmp_root);
   g_free (finetuned_model);
