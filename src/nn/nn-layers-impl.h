@@ -33,14 +33,14 @@ FN (conv_valid_range) (int *lo, int *hi, int k, int stride, int pad, int W, int 
     *hi = *lo;
 }
 
-static void
-FN (im2col) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
-             const NnConvShape *s)
+void
+FN (nn_im2col_channels) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
+                         const NnConvShape *s, int c0, int c1)
 {
-  const int C = s->in_c, H = s->in_h, W = s->in_w, KH = s->kernel_h, KW = s->kernel_w;
+  const int H = s->in_h, W = s->in_w, KH = s->kernel_h, KW = s->kernel_w;
   const int OH = s->out_h, OW = s->out_w, S = s->stride, P = s->pad;
 
-  for (int c = 0; c < C; c++)
+  for (int c = c0; c < c1; c++)
     for (int kh = 0; kh < KH; kh++)
       for (int kw = 0; kw < KW; kw++)
         {
@@ -72,6 +72,52 @@ FN (im2col) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
                 dst[ow] = 0;
             }
         }
+}
+
+static void
+FN (im2col) (REAL *col, size_t ldc, size_t col_offset, const REAL *in, const NnConvShape *s)
+{
+  FN (nn_im2col_channels) (col, ldc, col_offset, in, s, 0, s->in_c);
+}
+
+/* out (OC, OHW) of one image: + bias, then max(0, .), in one pass */
+static inline void
+FN (conv_epilogue) (REAL *out, const REAL *bias, bool relu, int OC, size_t OHW)
+{
+  for (int oc = 0; oc < OC; oc++)
+    {
+      REAL *o = out + (size_t) oc * OHW;
+      REAL b = bias != NULL ? bias[oc] : 0;
+      if (relu)
+        for (size_t i = 0; i < OHW; i++)
+          {
+            REAL v = o[i] + b;
+            o[i] = v > 0 ? v : 0;
+          }
+      else if (bias != NULL)
+        for (size_t i = 0; i < OHW; i++)
+          o[i] += b;
+    }
+}
+
+/* The rows [oc0, oc1) of one image's convolution from its columns (K, OHW):
+ *   out[oc0:oc1] (rows, OHW) = weight[oc0:oc1] (rows, K) x col (K, OHW)
+ * then + bias and max(0, .) as nn_conv2d_forward does. */
+void
+FN (nn_conv2d_forward_rows) (REAL *out, const REAL *col, const REAL *weight, const REAL *bias,
+                             bool relu, const NnConvShape *s, int oc0, int oc1)
+{
+  const size_t K = (size_t) s->in_c * s->kernel_h * s->kernel_w;
+  const size_t OHW = (size_t) s->out_h * s->out_w;
+
+  if (oc1 <= oc0)
+    return;
+  GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, oc1 - oc0, (int) OHW, (int) K, 1,
+        weight + (size_t) oc0 * K, (int) K, col, (int) OHW, 0, out + (size_t) oc0 * OHW,
+        (int) OHW);
+  if (bias != NULL || relu)
+    FN (conv_epilogue) (out + (size_t) oc0 * OHW, bias != NULL ? bias + oc0 : NULL, relu,
+                        oc1 - oc0, OHW);
 }
 
 /* in (C,H,W) += the columns of one image, the adjoint of im2col. */
@@ -116,26 +162,6 @@ FN (col2im) (REAL *in, const REAL *col, size_t ldc, size_t col_offset,
  *   dweight (OC, K) += dout_t (OC, N) x col^T (N, K)
  *   dcol (K, N)      = weight^T (K, OC) x dout_t (OC, N), then col2im into din.
  */
-
-/* out (OC, OHW) of one image: + bias, then max(0, .), in one pass */
-static inline void
-FN (conv_epilogue) (REAL *out, const REAL *bias, bool relu, int OC, size_t OHW)
-{
-  for (int oc = 0; oc < OC; oc++)
-    {
-      REAL *o = out + (size_t) oc * OHW;
-      REAL b = bias != NULL ? bias[oc] : 0;
-      if (relu)
-        for (size_t i = 0; i < OHW; i++)
-          {
-            REAL v = o[i] + b;
-            o[i] = v > 0 ? v : 0;
-          }
-      else if (bias != NULL)
-        for (size_t i = 0; i < OHW; i++)
-          o[i] += b;
-    }
-}
 
 void
 FN (nn_conv2d_forward) (REAL *out, const REAL *in, const REAL *weight, const REAL *bias,

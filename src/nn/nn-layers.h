@@ -48,6 +48,14 @@ int nn_conv2d_images_per_gemm (const NnConvShape *s, size_t ws_len);
   void nn_conv2d_forward##sfx (real *out, const real *in, const real *weight,          \
                                const real *bias, bool relu, const NnConvShape *s,      \
                                real *ws, size_t ws_len);                               \
+  /* col (K, ldc) rows of input channels [c0, c1) of one image in (C,H,W), at column */ \
+  /* col_offset: im2col split across threads */                                        \
+  void nn_im2col_channels##sfx (real *col, size_t ldc, size_t col_offset,              \
+                                const real *in, const NnConvShape *s, int c0, int c1); \
+  /* out rows [oc0, oc1) of one image (OC, OH*OW) from its columns (K, OH*OW) */       \
+  void nn_conv2d_forward_rows##sfx (real *out, const real *col, const real *weight,    \
+                                    const real *bias, bool relu,                       \
+                                    const NnConvShape *s, int oc0, int oc1);           \
   /* din (B,C,H,W) += ...; dweight (OC,C,KH,KW) += ...; either may be NULL */         \
   void nn_conv2d_backward##sfx (real *din, real *dweight, const real *dout,            \
                                 const real *in, const real *weight,                    \

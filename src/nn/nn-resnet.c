@@ -666,6 +666,8 @@ nn_resnet_init (NnResnet *m, uint64_t seed)
 
 typedef enum {
   JOB_CONV_FORWARD,
+  JOB_IM2COL,            /* fewer images than threads: im2col split by channels, */
+  JOB_CONV_ROWS,         /* then the GEMM split by output channels */
   JOB_CONV_BACKWARD,
   JOB_SUM_WEIGHT_GRADS,
   JOB_BN_TRAIN,
@@ -742,6 +744,29 @@ job_task (void *ctx, int task, int thread)
           nn_conv2d_backward (j->din != NULL ? j->din + b0 * in_stride : NULL, dw,
                               j->dout + b0 * out_stride, j->in + b0 * in_stride, j->u->weight,
                               &s, ws, m->ws_per_thread);
+        break;
+      }
+    case JOB_IM2COL:
+    case JOB_CONV_ROWS:
+      {
+        /* one image (j->B is its index), columns shared by all threads in m->ws */
+        const NnConvShape *s = &j->u->shape;
+        size_t in_stride = (size_t) s->in_c * s->in_h * s->in_w;
+        size_t out_stride = (size_t) s->out_c * s->out_h * s->out_w;
+        size_t ohw = (size_t) s->out_h * s->out_w;
+        const float *col = nn_conv_is_pointwise (s) ? j->in + j->B * in_stride : m->ws;
+        if (j->kind == JOB_IM2COL)
+          {
+            nn_split_range (s->in_c, T, task, &c0, &c1);
+            nn_im2col_channels (m->ws, ohw, 0, j->in + j->B * in_stride, s, (int) c0, (int) c1);
+          }
+        else
+          {
+            nn_split_range (s->out_c, T, task, &c0, &c1);
+            nn_conv2d_forward_rows (j->out + j->B * out_stride, col, j->u->weight,
+                                    m->folded ? j->u->bias : NULL, j->relu, s, (int) c0,
+                                    (int) c1);
+          }
         break;
       }
     case JOB_SUM_WEIGHT_GRADS:
@@ -891,13 +916,16 @@ profile_job (NnResnet *m, const Job *job, double seconds)
   double flop = 0;
 
   if (job->u != NULL && (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_BACKWARD
-                         || job->kind == JOB_SUM_WEIGHT_GRADS))
+                         || job->kind == JOB_SUM_WEIGHT_GRADS || job->kind == JOB_IM2COL
+                         || job->kind == JOB_CONV_ROWS))
     {
       const NnConvShape *s = &job->u->shape;
-      double macs = (double) job->B * s->out_c * s->out_h * s->out_w * s->in_c * s->kernel_h
+      /* a row-split job covers one image; job->B is then that image's index */
+      double images = job->kind == JOB_CONV_ROWS || job->kind == JOB_IM2COL ? 1 : job->B;
+      double macs = images * s->out_c * s->out_h * s->out_w * s->in_c * s->kernel_h
                     * s->kernel_w;
       name = job->u->conv_name;
-      if (job->kind == JOB_CONV_FORWARD)
+      if (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_ROWS)
         flop = 2 * macs;
       else if (job->kind == JOB_CONV_BACKWARD)
         flop = 2 * macs * (job->din != NULL ? 2 : 1);
@@ -920,7 +948,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
     {
       e->forward_seconds += seconds;
       e->forward_flop += flop;
-      e->calls++;
+      if (job->kind != JOB_IM2COL)
+        e->calls++;
     }
 }
 
@@ -963,18 +992,37 @@ parallel_zero (NnResnet *m, float *x, size_t n)
 
 /* ---- forward ------------------------------------------------------------- */
 
+/* A convolution forward: split by images, or, with fewer images than threads
+ * (single-film prediction), each image split by channels. */
+static void
+conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu)
+{
+  if (B >= m->threads || m->ws_len < nn_conv2d_workspace (&u->shape, 1))
+    {
+      Job conv = { .kind = JOB_CONV_FORWARD, .u = u, .B = B, .in = in, .out = out,
+                   .relu = relu };
+      run_job (m, &conv);
+      return;
+    }
+  for (int b = 0; b < B; b++)
+    {
+      Job im2col = { .kind = JOB_IM2COL, .u = u, .B = b, .in = in };
+      Job rows = { .kind = JOB_CONV_ROWS, .u = u, .B = b, .in = in, .out = out, .relu = relu };
+      if (!nn_conv_is_pointwise (&u->shape))
+        run_job (m, &im2col);
+      run_job (m, &rows);
+    }
+}
+
 static void
 unit_forward (NnResnet *m, Unit *u, const float *in, int B, bool bn_train)
 {
   if (m->folded)
     {
-      Job conv = { .kind = JOB_CONV_FORWARD, .u = u, .B = B, .in = in, .out = u->out,
-                   .relu = u->relu };
-      run_job (m, &conv);
+      conv_forward (m, u, in, u->out, B, u->relu);
       return;
     }
-  Job conv = { .kind = JOB_CONV_FORWARD, .u = u, .B = B, .in = in, .out = u->conv_out };
-  run_job (m, &conv);
+  conv_forward (m, u, in, u->conv_out, B, false);
   Job bn = { .kind = bn_train ? JOB_BN_TRAIN : JOB_BN_EVAL, .u = u, .B = B, .in = u->conv_out,
              .out = u->out, .relu = u->relu };
   run_job (m, &bn);
