@@ -20,7 +20,7 @@
 /* How many frames the window paints before a screenshot, so that layout,
  * fonts and icons have settled, and how long to wait for them at most. */
 #define SCREENSHOT_SETTLE_FRAMES 3
-#define SCREENSHOT_TIMEOUT_SECONDS 30
+#define SCREENSHOT_TIMEOUT_SECONDS 120
 
 struct _XlApplication
 {
@@ -28,18 +28,46 @@ struct _XlApplication
 
   /* --screenshot=FILE, a hidden option for tests and documentation. */
   char           *screenshot_path;
+  char           *screenshot_view;
   guint           screenshot_frames;
   guint           screenshot_timeout_id;
   guint           screenshot_failed : 1;
+
+  /* What to open at start, and the hidden options that keep tests small */
+  char           *data_path;
+  gboolean        demo;
+  gboolean        auto_train;
+  gboolean        test_options;
+  int             train_width;
+  int             train_input_size;
+  int             train_epochs;
+  int             train_batch_size;
 };
 
 G_DEFINE_FINAL_TYPE (XlApplication, xl_application, ADW_TYPE_APPLICATION)
 
 static const GOptionEntry main_entries[] = {
-  { "screenshot", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, NULL,
-    N_("Save a PNG of the window once it has drawn, then quit"), N_("FILE") },
+  { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Open the synthetic demo data set, drawing it the first time"), NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the version and exit"), NULL },
+  /* Hidden: for tests and documentation */
+  { "data", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, NULL,
+    N_("Open this data set folder or .zip at start"), N_("PATH") },
+  { "screenshot", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_FILENAME, NULL,
+    N_("Save a PNG of the window once it has drawn, then quit"), N_("FILE") },
+  { "screenshot-view", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, NULL,
+    N_("The view to show for --screenshot: data, train, results or review"), N_("VIEW") },
+  { "auto-train", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, NULL,
+    N_("Start training as soon as the data set is open"), NULL },
+  { "train-width", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, NULL,
+    N_("The network's stem width (64 is ResNet-18)"), N_("N") },
+  { "train-input-size", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, NULL,
+    N_("The input size to train at"), N_("PX") },
+  { "train-epochs", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, NULL,
+    N_("The epochs to train for"), N_("N") },
+  { "train-batch-size", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, NULL,
+    N_("The batch size to train with"), N_("N") },
   { NULL }
 };
 
@@ -166,6 +194,14 @@ xl_application_screenshot_tick_cb (GtkWidget     *widget,
 
   g_assert (XL_IS_APPLICATION (self));
 
+  /* A data set being opened, a run going, thumbnails on their way: the
+   * picture would show a passing moment. */
+  if (XL_IS_WINDOW (widget) && !xl_window_get_settled (XL_WINDOW (widget)))
+    {
+      self->screenshot_frames = 0;
+      return G_SOURCE_CONTINUE;
+    }
+
   if (!gtk_widget_get_mapped (widget) || ++self->screenshot_frames < SCREENSHOT_SETTLE_FRAMES)
     return G_SOURCE_CONTINUE;
 
@@ -199,6 +235,9 @@ xl_application_handle_local_options (GApplication *app,
 {
   XlApplication *self = (XlApplication *) app;
   const char *screenshot_path = NULL;
+  const char *screenshot_view = NULL;
+  const char *data_path = NULL;
+  gboolean own_instance = FALSE;
 
   g_assert (XL_IS_APPLICATION (self));
 
@@ -212,13 +251,99 @@ xl_application_handle_local_options (GApplication *app,
     {
       g_free (self->screenshot_path);
       self->screenshot_path = g_strdup (screenshot_path);
-
-      /* A screenshot run must not hand its work to an instance that is
-       * already running, nor be found by the next one. */
-      g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
+      own_instance = TRUE;
     }
 
+  if (g_variant_dict_lookup (options, "screenshot-view", "&s", &screenshot_view))
+    {
+      if (g_strv_contains ((const char * const[]) { "data", "train", "results", "review", NULL },
+                           screenshot_view) == FALSE)
+        {
+          g_printerr ("xraylab: --screenshot-view must be data, train, results or review\n");
+          return 2;
+        }
+      g_free (self->screenshot_view);
+      self->screenshot_view = g_strdup (screenshot_view);
+    }
+
+  if (g_variant_dict_lookup (options, "data", "^&ay", &data_path))
+    {
+      g_free (self->data_path);
+      self->data_path = g_strdup (data_path);
+      own_instance = TRUE;
+    }
+
+  if (g_variant_dict_contains (options, "demo"))
+    {
+      self->demo = TRUE;
+      own_instance = TRUE;
+    }
+
+  self->auto_train = g_variant_dict_contains (options, "auto-train");
+  g_variant_dict_lookup (options, "train-width", "i", &self->train_width);
+  g_variant_dict_lookup (options, "train-input-size", "i", &self->train_input_size);
+  g_variant_dict_lookup (options, "train-epochs", "i", &self->train_epochs);
+  g_variant_dict_lookup (options, "train-batch-size", "i", &self->train_batch_size);
+  self->test_options = self->auto_train || self->train_width > 0 || self->train_input_size > 0
+                       || self->train_epochs > 0 || self->train_batch_size > 0
+                       || self->screenshot_path != NULL;
+
+  if ((self->train_width != 0 && (self->train_width < 1 || self->train_width > 256))
+      || (self->train_input_size != 0 && (self->train_input_size < 32 || self->train_input_size > 1024))
+      || self->train_epochs < 0 || self->train_batch_size < 0)
+    {
+      g_printerr ("xraylab: --train-width must be 1-256 and --train-input-size 32-1024\n");
+      return 2;
+    }
+
+  /* What this command line asks for (a screenshot, a data set, a test run)
+   * must not be handed to an instance already running, which would ignore
+   * it; nor may the next start find this one. */
+  if (own_instance || self->test_options)
+    g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
+
   return G_APPLICATION_CLASS (xl_application_parent_class)->handle_local_options (app, options);
+}
+
+/* A new window opens what the command line asked for, else the data set
+ * opened last, else shows the welcome page. */
+static void
+xl_application_prepare_window (XlApplication *self,
+                               XlWindow      *window)
+{
+  XlTrainPage *train_page = xl_window_get_train_page (window);
+  GSettings *settings = xl_window_get_settings (window);
+  g_autofree char *last = NULL;
+
+  /* A test run changes settings through the widgets; the user's stay. */
+  if (self->test_options)
+    xl_window_set_keep_settings (window, TRUE);
+
+  if (self->train_width > 0)
+    xl_train_page_set_width (train_page, (guint) self->train_width);
+  if (self->train_input_size > 0)
+    xl_train_page_set_input_size (train_page, (guint) self->train_input_size);
+  if (self->train_epochs > 0)
+    xl_train_page_set_epochs (train_page, (guint) self->train_epochs);
+  if (self->train_batch_size > 0)
+    xl_train_page_set_batch_size (train_page, (guint) self->train_batch_size);
+  if (self->train_width > 0 && self->train_width != 64)
+    xl_train_page_set_weights (train_page, NULL);   /* ImageNet's are for width 64 */
+
+  if (self->data_path != NULL)
+    xl_window_open_dataset (window, self->data_path);
+  else if (self->demo)
+    xl_window_open_demo (window);
+  else if (settings != NULL && self->screenshot_path == NULL
+           && *(last = g_settings_get_string (settings, "last-dataset")) != '\0'
+           && g_file_test (last, G_FILE_TEST_EXISTS))
+    xl_window_open_dataset (window, last);
+
+  if (self->auto_train)
+    xl_window_set_auto_train (window, TRUE);
+
+  if (self->screenshot_view != NULL)
+    xl_window_show_view (window, self->screenshot_view);
 }
 
 static void
@@ -230,10 +355,16 @@ xl_application_activate (GApplication *app)
   g_assert (XL_IS_APPLICATION (self));
 
   if (!(window = gtk_application_get_active_window (GTK_APPLICATION (self))))
-    window = GTK_WINDOW (xl_window_new (self));
+    {
+      window = GTK_WINDOW (xl_window_new (self));
+      xl_application_prepare_window (self, XL_WINDOW (window));
+    }
 
   if (self->screenshot_path != NULL && self->screenshot_timeout_id == 0)
     {
+      /* A picture of the end state, not of a crossfade into it. */
+      g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+
       self->screenshot_frames = 0;
       gtk_widget_add_tick_callback (GTK_WIDGET (window),
                                     xl_application_screenshot_tick_cb,
@@ -310,11 +441,28 @@ static const GActionEntry app_actions[] = {
   { "about", xl_application_about_action },
 };
 
+static const struct
+{
+  const char *action;
+  const char *accels[3];
+} app_accels[] = {
+  { "app.quit", { "<Control>q", NULL } },
+  { "win.open", { "<Control>o", NULL } },
+  { "win.open-archive", { "<Control><Shift>o", NULL } },
+  { "win.start-training", { "<Control>Return", "<Control>KP_Enter", NULL } },
+  /* Escape stops too, from the window, when nothing else wants it. */
+  { "win.stop-training", { "<Control>period", NULL } },
+  { "win.view('data')", { "<Control>1", NULL } },
+  { "win.view('train')", { "<Control>2", NULL } },
+  { "win.view('results')", { "<Control>3", NULL } },
+  { "win.view('review')", { "<Control>4", NULL } },
+  { "win.show-help-overlay", { "<Control>question", "F1", NULL } },
+};
+
 static void
 xl_application_startup (GApplication *app)
 {
   XlApplication *self = (XlApplication *) app;
-  static const char *quit_accels[] = { "<Control>q", NULL };
 
   g_assert (XL_IS_APPLICATION (self));
 
@@ -324,7 +472,10 @@ xl_application_startup (GApplication *app)
                                    app_actions,
                                    G_N_ELEMENTS (app_actions),
                                    self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  for (guint i = 0; i < G_N_ELEMENTS (app_accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self),
+                                           app_accels[i].action,
+                                           app_accels[i].accels);
 }
 
 static void
@@ -334,6 +485,8 @@ xl_application_finalize (GObject *object)
 
   g_clear_handle_id (&self->screenshot_timeout_id, g_source_remove);
   g_clear_pointer (&self->screenshot_path, g_free);
+  g_clear_pointer (&self->screenshot_view, g_free);
+  g_clear_pointer (&self->data_path, g_free);
 
   G_OBJECT_CLASS (xl_application_parent_class)->finalize (object);
 }

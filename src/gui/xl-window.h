@@ -10,6 +10,8 @@
 #include <adwaita.h>
 
 #include "xl-application.h"
+#include "xl-data-page.h"
+#include "xl-train-page.h"
 
 G_BEGIN_DECLS
 
@@ -17,6 +19,29 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (XlWindow, xl_window, XL, WINDOW, AdwApplicationWindow)
 
-XlWindow *xl_window_new (XlApplication *application);
+XlWindow    *xl_window_new                (XlApplication *application);
+/* Opens a folder or .zip off the main thread, showing its progress. */
+void         xl_window_open_dataset       (XlWindow      *self,
+                                           const char    *path);
+/* Generates the demo set into the user's cache unless it is there, then opens it. */
+void         xl_window_open_demo          (XlWindow      *self);
+/* A data set being opened or generated. */
+gboolean     xl_window_get_busy           (XlWindow      *self);
+/* Nothing left to wait for before a screenshot: no data set being opened,
+ * no run going or about to start, no thumbnail on its way. */
+gboolean     xl_window_get_settled        (XlWindow      *self);
+void         xl_window_show_view          (XlWindow      *self,
+                                           const char    *name);
+const char  *xl_window_get_view           (XlWindow      *self);
+/* Starts a run as soon as a data set is open (the hidden --auto-train). */
+void         xl_window_set_auto_train     (XlWindow      *self,
+                                           gboolean       auto_train);
+/* Runs with test options leave the user's settings as they were. */
+void         xl_window_set_keep_settings  (XlWindow      *self,
+                                           gboolean       keep);
+XlDataPage  *xl_window_get_data_page      (XlWindow      *self);
+XlTrainPage *xl_window_get_train_page     (XlWindow      *self);
+/* NULL when the schema is not installed. */
+GSettings   *xl_window_get_settings       (XlWindow      *self);
 
 G_END_DECLS

@@ -7,9 +7,13 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <cairo.h>
 #include <gio/gio.h>
 #include <glib/gstdio.h>
+
+#include "xl-synth.h"
 
 #define APP_TIMEOUT_SECONDS 60
 
@@ -74,6 +78,38 @@ count_distinct_colors (cairo_surface_t *surface)
     }
 
   return g_hash_table_size (colors);
+}
+
+/* Runs the app with args (NULL-terminated) in env; asserts a clean exit. */
+static void
+run_app (GStrv        env,
+         const char **args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr(GSubprocess) app = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GError) error = NULL;
+  WaitData wait = { loop, FALSE };
+  guint timeout_id;
+
+  g_subprocess_launcher_set_environ (launcher, env);
+  app = g_subprocess_launcher_spawnv (launcher, args, &error);
+  g_assert_no_error (error);
+
+  g_subprocess_wait_async (app, NULL, wait_cb, &wait);
+  timeout_id = g_timeout_add_seconds (APP_TIMEOUT_SECONDS, timeout_cb, &wait);
+  g_main_loop_run (loop);
+
+  if (wait.timed_out)
+    {
+      g_subprocess_force_exit (app);
+      g_subprocess_wait (app, NULL, NULL);
+      g_error ("%s did not finish within %d seconds", args[0], APP_TIMEOUT_SECONDS);
+    }
+  g_source_remove (timeout_id);
+
+  g_assert_true (g_subprocess_get_if_exited (app));
+  g_assert_cmpint (g_subprocess_get_exit_status (app), ==, 0);
 }
 
 static void
@@ -141,6 +177,93 @@ test_screenshot (void)
   cairo_surface_destroy (surface);
 }
 
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_remove (path);
+      return;
+    }
+
+  if ((dir = g_dir_open (path, 0, NULL)))
+    while ((name = g_dir_read_name (dir)))
+      {
+        g_autofree char *child = g_build_filename (path, name, NULL);
+
+        remove_tree (child);
+      }
+  g_rmdir (path);
+}
+
+/* The hidden options a test or a demo script uses: open a data set, train a
+ * tiny network on it at once, and picture the Train view when it is done. */
+static void
+test_auto_train_screenshot (void)
+{
+  g_autofree char *tmp = g_dir_make_tmp ("xl-screenshot-XXXXXX", NULL);
+  g_autofree char *data = g_build_filename (tmp, "chest", NULL);
+  g_autofree char *data_home = g_build_filename (tmp, "data-home", NULL);
+  g_autofree char *runs = g_build_filename (data_home, "xraylab", "runs", NULL);
+  g_autofree char *png = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), "xraylab-train.png", NULL);
+  g_autofree char *data_arg = g_strconcat ("--data=", data, NULL);
+  g_autofree char *screenshot_arg = g_strconcat ("--screenshot=", png, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+  g_auto(GStrv) env = g_get_environ ();
+  const char *args[] = {
+    g_getenv ("XL_APP"), data_arg, "--auto-train", "--train-width=8",
+    "--train-input-size=64", "--train-epochs=2", "--train-batch-size=8",
+    "--screenshot-view=train", screenshot_arg, NULL
+  };
+  cairo_surface_t *surface;
+  const char *run;
+  XlSynthConfig config;
+  guint colors;
+
+  xl_synth_config_init (&config);
+  config.per_class = 12;
+  config.size = 72;
+  config.n_threads = 2;
+  g_assert_true (xl_synth_generate (data, &config, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  env = g_environ_setenv (env, "XDG_DATA_HOME", data_home, TRUE);
+  g_unlink (png);
+  run_app (env, args);
+
+  /* The run landed in the user's data folder, complete. */
+  dir = g_dir_open (runs, 0, &error);
+  g_assert_no_error (error);
+  run = g_dir_read_name (dir);
+  g_assert_nonnull (run);
+  {
+    g_autofree char *model = g_build_filename (runs, run, "model.safetensors", NULL);
+    g_autofree char *history = g_build_filename (runs, run, "history.csv", NULL);
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    g_assert_true (g_file_test (model, G_FILE_TEST_IS_REGULAR));
+    g_assert_true (g_file_get_contents (history, &text, NULL, NULL));
+    /* A header and the two epochs asked for */
+    lines = g_strsplit (g_strstrip (text), "\n", -1);
+    g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  }
+
+  surface = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+  colors = count_distinct_colors (surface);
+  g_test_message ("%s: %u distinct colours", png, colors);
+  g_assert_cmpuint (colors, >, MIN_DISTINCT_COLORS);
+  cairo_surface_destroy (surface);
+
+  g_clear_pointer (&dir, g_dir_close);
+  remove_tree (tmp);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -148,6 +271,7 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/gui/screenshot", test_screenshot);
+  g_test_add_func ("/gui/screenshot/auto-train", test_auto_train_screenshot);
 
   return g_test_run ();
 }
