@@ -28,6 +28,10 @@ int xl_cli_train (int    argc,
                   char **argv);
 int xl_cli_eval  (int    argc,
                   char **argv);
+int xl_cli_predict (int    argc,
+                    char **argv);
+int xl_cli_cam     (int    argc,
+                    char **argv);
 int xl_cli_plots (int    argc,
                   char **argv);
 int xl_cli_stats (int    argc,

@@ -35,8 +35,8 @@ typedef struct
 static const XlCliCommand commands[] = {
   { "train",   N_("Train a model on a labelled folder of chest X-rays"),      xl_cli_train },
   { "eval",    N_("Evaluate a model on a split and write its metrics"),       xl_cli_eval },
-  { "predict", N_("Classify images with a trained model"),                    NULL },
-  { "cam",     N_("Draw class-activation heatmaps over films"),               NULL },
+  { "predict", N_("Classify images with a trained model"),                    xl_cli_predict },
+  { "cam",     N_("Draw class-activation heatmaps over films"),               xl_cli_cam },
   { "stats",   N_("Describe a data set: splits, classes and film sizes"),     xl_cli_stats },
   { "synth",   N_("Generate a small synthetic data set for demos and tests"), xl_cli_synth },
   { "bench",   N_("Time the network's layers and a training step"),          xl_cli_bench },
