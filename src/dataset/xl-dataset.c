@@ -373,7 +373,11 @@ walk_folder (Scan       *scan,
   DIR *dir;
 
   if (depth > MAX_DEPTH)
-    return TRUE;
+    {
+      /* not silently: its films would be missing with no word why */
+      skipped_add (scan->skipped, abs_dir, "nested too deep (more than 32 folders): not read");
+      return TRUE;
+    }
 
   dir = opendir (abs_dir);
   if (dir == NULL)
@@ -412,14 +416,24 @@ walk_folder (Scan       *scan,
 
       if (stat (abs, &st) != 0)
         {
+          int saved = errno;
+
           if (kind != NAME_OTHER)
             {
               Listed *listed = g_new0 (Listed, 1);
 
               listed->rel = g_steal_pointer (&rel);
               listed->member = -1;
-              listed->error_number = errno;
+              listed->error_number = saved;
               scan_add_listed (scan, listed);
+            }
+          else if (saved != ENOENT)
+            {
+              /* maybe a folder of films (a path past PATH_MAX, a link loop):
+               * list it, or a whole class could vanish without a word */
+              g_autofree char *reason = g_strdup_printf ("cannot read (%s)", g_strerror (saved));
+
+              skipped_add (scan->skipped, abs, reason);
             }
           continue;
         }
@@ -765,8 +779,11 @@ lay_out (Scan       *scan,
     }
 
   ds->root = g_strdup (root->rel);
+  /* Class names are labels in JSON, CSV and safetensors metadata, which must
+   * be UTF-8: a folder name that is not shows U+FFFD for its bad bytes. (The
+   * films' paths keep the folder's own bytes.) */
   for (guint c = 0; c < classes->len; c++)
-    g_ptr_array_add (ds->classes, g_strdup (((Node *) classes->pdata[c])->name));
+    g_ptr_array_add (ds->classes, g_utf8_make_valid (((Node *) classes->pdata[c])->name, -1));
 
 out:
   for (int s = 0; s < XL_N_SPLITS; s++)
@@ -1326,7 +1343,21 @@ xl_dataset_scan (const char    *path,
     g_set_error (error, XL_DATASET_ERROR, XL_DATASET_ERROR_LAYOUT,
                  "%s: neither a folder nor a .zip archive", path);
 
-  ok = ok && lay_out (&scan, ds, selected, not_in_class, error);
+  if (ok && !lay_out (&scan, ds, selected, not_in_class, error))
+    {
+      ok = FALSE;
+      /* a layout that looks wrong because folders could not be read */
+      if (ds->skipped->len > 0 && error != NULL && *error != NULL)
+        {
+          const XlSkippedFile *first = &g_array_index (ds->skipped, XlSkippedFile, 0);
+          char *message = g_strdup_printf ("%s (%u files or folders could not be read, such as "
+                                           "%s: %s)", (*error)->message, ds->skipped->len,
+                                           first->path, first->reason);
+
+          g_free ((*error)->message);
+          (*error)->message = message;
+        }
+    }
   if (ok)
     {
       for (guint i = 0; i < not_in_class->len; i++)

@@ -306,7 +306,11 @@ xl_predictions_write_csv (const XlPredictions *p, const XlDataset *ds, const XlM
       const float *pr = p->probs + (gsize) i * C;
       guint predicted = 0;
 
-      csv_field (s, e->path);
+      /* a CSV for pandas and spreadsheets must be UTF-8, whatever the bytes
+       * of the file names */
+      g_autofree char *shown_path = g_filename_display_name (e->path);
+
+      csv_field (s, shown_path);
       g_string_append_printf (s, ",%s,", xl_split_name (e->split));
       csv_field (s, info->classes[p->labels[i]]);
       for (guint c = 0; c < C; c++)

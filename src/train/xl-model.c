@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <math.h>
 #include <string.h>
 
 #include "xl-model.h"
@@ -124,6 +125,27 @@ xl_model_info_to_json (const XlModelInfo *info)
   return json_generator_to_data (gen, NULL);
 }
 
+/* json-glib's *_member_with_default getters emit a critical for a member
+ * that is an object or an array, and the string getter returns NULL for a
+ * number: a model file can say anything, so look before asking. */
+static gboolean
+is_scalar_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n == NULL || JSON_NODE_HOLDS_VALUE (n) || JSON_NODE_HOLDS_NULL (n);
+}
+
+static const char *
+string_member (JsonObject *o, const char *name, const char *fallback)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return json_node_get_string (n);
+  return fallback;
+}
+
 static gboolean
 get_uint (JsonObject *o, const char *name, guint lo, guint hi, guint *out, GError **error)
 {
@@ -200,8 +222,7 @@ xl_model_info_from_json (XlModelInfo *info, const char *json, GError **error)
       return FALSE;
     }
   o = json_node_get_object (node);
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "format", ""),
-                 "xraylab-model") != 0)
+  if (g_strcmp0 (string_member (o, "format", ""), "xraylab-model") != 0)
     {
       g_set_error (error, XL_MODEL_ERROR, XL_MODEL_ERROR_FORMAT,
                    "not an X-Ray Lab model (its metadata has no format “xraylab-model”)");
@@ -231,6 +252,13 @@ xl_model_info_from_json (XlModelInfo *info, const char *json, GError **error)
             goto fail;
           }
         names[i] = json_node_get_string (e);
+        /* json-glib lets "\ud800" through as bytes that are not UTF-8 */
+        if (!g_utf8_validate (names[i], -1, NULL))
+          {
+            g_set_error (error, XL_MODEL_ERROR, XL_MODEL_ERROR_FORMAT,
+                         "model metadata: class %u is not valid UTF-8", i);
+            goto fail;
+          }
       }
     xl_model_info_set_classes (&out, names, n);
   }
@@ -240,10 +268,12 @@ xl_model_info_from_json (XlModelInfo *info, const char *json, GError **error)
       || !get_floats (o, "mean", out.mean, 3, error) || !get_floats (o, "std", out.std, 3, error))
     goto fail;
   for (int c = 0; c < 3; c++)
-    if (!(out.std[c] > 0))
+    if (!(out.std[c] > 0) || !isfinite (out.std[c]) || !isfinite (out.mean[c]))
       {
+        /* an infinite one would also be saved as "inf.0", which no JSON
+         * reader takes back */
         g_set_error (error, XL_MODEL_ERROR, XL_MODEL_ERROR_FORMAT,
-                     "model metadata: std must be positive");
+                     "model metadata: mean and std must be finite, and std positive");
         goto fail;
       }
   node = json_object_get_member (o, "head");
@@ -252,17 +282,27 @@ xl_model_info_from_json (XlModelInfo *info, const char *json, GError **error)
       head = json_node_get_object (node);
       if (!get_uint (head, "hidden", 0, 65536, &out.head_hidden, error))
         goto fail;
-      out.head_dropout = (float) json_object_get_double_member_with_default (head, "dropout", 0);
+      out.head_dropout = is_scalar_member (head, "dropout")
+                         ? (float) json_object_get_double_member_with_default (head, "dropout", 0)
+                         : 0;
       if (!(out.head_dropout >= 0 && out.head_dropout < 1))
         out.head_dropout = 0;
     }
   g_free (out.mode);
-  out.mode = g_strdup (json_object_get_string_member_with_default (o, "mode", "finetune"));
-  out.frozen_stages = (int) CLAMP (json_object_get_int_member_with_default (o, "frozen_stages", 0),
-                                   0, 5);
-  out.positive_class = (guint) CLAMP (json_object_get_int_member_with_default (o, "positive_class", 1),
-                                      0, (gint64) out.n_classes - 1);
-  out.threshold = json_object_get_double_member_with_default (o, "threshold", 0.5);
+  out.mode = g_strdup (string_member (o, "mode", "finetune"));
+  if (!g_utf8_validate (out.mode, -1, NULL))
+    {
+      g_free (out.mode);
+      out.mode = g_strdup ("finetune");
+    }
+  if (is_scalar_member (o, "frozen_stages"))
+    out.frozen_stages = (int) CLAMP (json_object_get_int_member_with_default (o, "frozen_stages", 0),
+                                     0, 5);
+  if (is_scalar_member (o, "positive_class"))
+    out.positive_class = (guint) CLAMP (json_object_get_int_member_with_default (o, "positive_class", 1),
+                                        0, (gint64) out.n_classes - 1);
+  if (is_scalar_member (o, "threshold"))
+    out.threshold = json_object_get_double_member_with_default (o, "threshold", 0.5);
   if (!(out.threshold >= 0 && out.threshold <= 1))
     out.threshold = 0.5;
   node = json_object_get_member (o, "metrics");

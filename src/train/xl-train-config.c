@@ -149,8 +149,8 @@ xl_train_config_validate (const XlTrainConfig *cfg, GError **error)
   CHECK (isfinite (cfg->head_dropout) && cfg->head_dropout >= 0 && cfg->head_dropout < 1,
          "dropout must be in [0, 1), not %g", cfg->head_dropout);
   CHECK (cfg->head_hidden <= 65536, "the head's hidden size is too large");
-  CHECK (cfg->val_fraction < 0.9, "the validation fraction must be below 0.9, not %g",
-         cfg->val_fraction);
+  CHECK (isfinite (cfg->val_fraction) && cfg->val_fraction < 0.9,
+         "the validation fraction must be below 0.9, not %g", cfg->val_fraction);
   CHECK (cfg->threads >= 1 && cfg->threads <= 64, "threads must be 1 to 64, not %u", cfg->threads);
   CHECK (cfg->loader_threads >= 1 && cfg->loader_threads <= 64,
          "loader threads must be 1 to 64, not %u", cfg->loader_threads);
@@ -241,6 +241,27 @@ xl_train_config_to_json (const XlTrainConfig *cfg)
   return json_generator_to_data (gen, NULL);
 }
 
+/* json-glib's *_member_with_default getters emit a critical for a member
+ * that is an object or an array (a config.json can say anything): members
+ * that are not a plain value are read as missing. */
+static gboolean
+is_scalar_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n == NULL || JSON_NODE_HOLDS_VALUE (n) || JSON_NODE_HOLDS_NULL (n);
+}
+
+static const char *
+string_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return json_node_get_string (n);
+  return "";
+}
+
 static int
 name_index (const char *const *names, guint n, const char *value)
 {
@@ -274,12 +295,29 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
       return FALSE;
     }
   o = json_node_get_object (root);
-  if (!xl_train_mode_from_name (json_object_get_string_member_with_default (o, "mode", ""), &mode))
+  if (!xl_train_mode_from_name (string_member (o, "mode"), &mode))
     {
       g_set_error (error, XL_TRAIN_ERROR, XL_TRAIN_ERROR_RESUME,
                    "config.json: unknown or missing mode");
       return FALSE;
     }
+  /* json-glib lets "\ud800" through as bytes that are not UTF-8, and would
+   * write them back into a config.json it then refuses to read */
+  {
+    const char *const paths[] = { "data", "out", "weights" };
+    for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
+      {
+        JsonNode *n = json_object_get_member (o, paths[i]);
+        if (n != NULL && JSON_NODE_HOLDS_VALUE (n)
+            && json_node_get_value_type (n) == G_TYPE_STRING
+            && !g_utf8_validate (json_node_get_string (n), -1, NULL))
+          {
+            g_set_error (error, XL_TRAIN_ERROR, XL_TRAIN_ERROR_RESUME,
+                         "config.json: “%s” is not valid UTF-8", paths[i]);
+            return FALSE;
+          }
+      }
+  }
   xl_train_config_clear (cfg);
   xl_train_config_init (cfg, mode);
 
@@ -292,9 +330,27 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
       field = g_strdup (json_node_get_string (n_));                            \
   }                                                                            \
   G_STMT_END
-#define GET_INT(name, field) field = (__typeof__ (field)) MAX (0, json_object_get_int_member_with_default (o, name, (gint64) field))
-#define GET_DBL(name, field) field = json_object_get_double_member_with_default (o, name, field)
-#define GET_BOOL(name, field) field = json_object_get_boolean_member_with_default (o, name, field)
+#define GET_INT(name, field)                                                   \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    if (is_scalar_member (o, name))                                            \
+      field = (__typeof__ (field)) MAX (0, json_object_get_int_member_with_default (o, name, (gint64) field)); \
+  }                                                                            \
+  G_STMT_END
+#define GET_DBL(name, field)                                                   \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    if (is_scalar_member (o, name))                                            \
+      field = json_object_get_double_member_with_default (o, name, field);     \
+  }                                                                            \
+  G_STMT_END
+#define GET_BOOL(name, field)                                                  \
+  G_STMT_START                                                                 \
+  {                                                                            \
+    if (is_scalar_member (o, name))                                            \
+      field = json_object_get_boolean_member_with_default (o, name, field);    \
+  }                                                                            \
+  G_STMT_END
 
   GET_STR ("data", cfg->data_path);
   GET_STR ("out", cfg->out_dir);
@@ -308,7 +364,7 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
   GET_INT ("input_size", cfg->input_size);
   GET_INT ("resize", cfg->resize);
   idx = name_index (optimizer_names, G_N_ELEMENTS (optimizer_names),
-                    json_object_get_string_member_with_default (o, "optimizer", ""));
+                    string_member (o, "optimizer"));
   if (idx >= 0)
     cfg->optimizer = (NnOptimKind) idx;
   GET_DBL ("lr", cfg->lr);
@@ -316,18 +372,18 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
   GET_DBL ("weight_decay", cfg->weight_decay);
   GET_BOOL ("nesterov", cfg->nesterov);
   idx = name_index (schedule_names, G_N_ELEMENTS (schedule_names),
-                    json_object_get_string_member_with_default (o, "schedule", ""));
+                    string_member (o, "schedule"));
   if (idx >= 0)
     cfg->schedule = (XlSchedule) idx;
   GET_INT ("step_size", cfg->step_size);
   GET_DBL ("gamma", cfg->gamma);
   GET_INT ("patience", cfg->patience);
   idx = name_index (monitor_names, G_N_ELEMENTS (monitor_names),
-                    json_object_get_string_member_with_default (o, "monitor", ""));
+                    string_member (o, "monitor"));
   if (idx >= 0)
     cfg->monitor = (XlMonitor) idx;
   idx = name_index (weighting_names, G_N_ELEMENTS (weighting_names),
-                    json_object_get_string_member_with_default (o, "class_weights", ""));
+                    string_member (o, "class_weights"));
   if (idx >= 0)
     cfg->class_weighting = (XlClassWeighting) idx;
   if (json_object_has_member (o, "class_weight_values"))
@@ -338,7 +394,11 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
           JsonArray *a = json_node_get_array (n);
           cfg->n_class_weights = MIN (json_array_get_length (a), XL_MAX_CLASSES);
           for (guint i = 0; i < cfg->n_class_weights; i++)
-            cfg->class_weights[i] = json_array_get_double_element (a, i);
+            {
+              JsonNode *e = json_array_get_element (a, i);
+              /* not a number: NAN, which validation refuses */
+              cfg->class_weights[i] = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_double (e) : NAN;
+            }
         }
     }
   GET_BOOL ("balanced_sampling", cfg->balanced_sampling);

@@ -278,7 +278,8 @@ prepare_data (XlTrainSession *s, GError **error)
   g_autofree guint *all = g_new (guint, MAX (n_all, 1));
   memcpy (all, s->train_idx, s->n_train * sizeof (guint));
   memcpy (all + s->n_train, s->val_idx, s->n_val * sizeof (guint));
-  memcpy (all + s->n_train + s->n_val, s->test_idx, s->n_test * sizeof (guint));
+  if (s->n_test > 0)   /* no test split: test_idx is NULL, and memcpy from NULL is undefined */
+    memcpy (all + s->n_train + s->n_val, s->test_idx, s->n_test * sizeof (guint));
   gint64 t0 = g_get_monotonic_time ();
   if (!xl_image_cache_fill (s->cache, all, n_all, cfg->threads, on_progress, &decode_ctx, NULL,
                             error))
@@ -899,6 +900,25 @@ save_checkpoint (XlTrainSession *s, guint epochs_done, GError **error)
   return TRUE;
 }
 
+/* A checkpoint's JSON as read: json-glib's getters emit a critical for an
+ * object or an array where they expect a value, so anything else reads as
+ * fallback. */
+static gint64
+int_member (JsonObject *o, const char *name, gint64 fallback)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  return n != NULL && JSON_NODE_HOLDS_VALUE (n) ? json_node_get_int (n) : fallback;
+}
+
+static double
+double_element (JsonArray *a, guint i)
+{
+  JsonNode *n = json_array_get_element (a, i);
+
+  return JSON_NODE_HOLDS_VALUE (n) ? json_node_get_double (n) : NAN;
+}
+
 static gboolean
 load_checkpoint (XlTrainSession *s, GError **error)
 {
@@ -955,29 +975,35 @@ load_checkpoint (XlTrainSession *s, GError **error)
     }
   memcpy (m, tm->data, n_state * sizeof (float));
   memcpy (v, tv->data, n_state * sizeof (float));
-  nn_resnet_set_optim_steps (s->net, json_object_get_int_member_with_default (o, "optim_steps", 0));
-  s->start_epoch = (guint) json_object_get_int_member_with_default (o, "epochs_done", 0);
-  s->best_epoch = (guint) json_object_get_int_member_with_default (o, "best_epoch", 0);
-  s->best_metric = json_object_get_double_member_with_default (o, "best_metric", NAN);
-  s->bad_epochs = (guint) json_object_get_int_member_with_default (o, "bad_epochs", 0);
+  nn_resnet_set_optim_steps (s->net, int_member (o, "optim_steps", 0));
+  s->start_epoch = (guint) int_member (o, "epochs_done", 0);
+  s->best_epoch = (guint) int_member (o, "best_epoch", 0);
+  {
+    JsonNode *best = json_object_get_member (o, "best_metric");
+    s->best_metric = best != NULL && JSON_NODE_HOLDS_VALUE (best) ? json_node_get_double (best)
+                                                                  : NAN;
+  }
+  s->bad_epochs = (guint) int_member (o, "bad_epochs", 0);
   JsonNode *hist = json_object_get_member (o, "history");
   if (hist != NULL && JSON_NODE_HOLDS_ARRAY (hist))
     {
       JsonArray *a = json_node_get_array (hist);
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
-          JsonArray *row = json_array_get_array_element (a, i);
+          JsonNode *row_node = json_array_get_element (a, i);
+          JsonArray *row = JSON_NODE_HOLDS_ARRAY (row_node) ? json_node_get_array (row_node) : NULL;
           if (row == NULL || json_array_get_length (row) < 8)
             continue;
           XlEpochRecord r = {
-            .epoch = (guint) json_array_get_int_element (row, 0),
-            .train_loss = json_array_get_double_element (row, 1),
-            .train_accuracy = json_array_get_double_element (row, 2),
-            .val_loss = json_array_get_double_element (row, 3),
-            .val_accuracy = json_array_get_double_element (row, 4),
-            .lr = json_array_get_double_element (row, 5),
-            .seconds = json_array_get_double_element (row, 6),
-            .images_per_second = json_array_get_double_element (row, 7),
+            .epoch = JSON_NODE_HOLDS_VALUE (json_array_get_element (row, 0))
+                       ? (guint) json_node_get_int (json_array_get_element (row, 0)) : 0,
+            .train_loss = double_element (row, 1),
+            .train_accuracy = double_element (row, 2),
+            .val_loss = double_element (row, 3),
+            .val_accuracy = double_element (row, 4),
+            .lr = double_element (row, 5),
+            .seconds = double_element (row, 6),
+            .images_per_second = double_element (row, 7),
           };
           g_array_append_val (s->history, r);
         }
@@ -1033,6 +1059,31 @@ is_better (const XlTrainSession *s, double val_loss, double val_accuracy)
   return val_loss < s->best_metric;
 }
 
+/* A writer killed mid-write leaves its temporary file behind (".NAME.XXXXXX"
+ * beside NAME, see nn_atomic_file_open), as large as a model: a session owns
+ * its run folder, so it clears the ones of the files it writes. */
+static void
+remove_stale_temporaries (const char *dir)
+{
+  static const char *const ours[] = { "model.safetensors", "checkpoint.safetensors",
+                                      "config.json", "history.csv", "batches.csv",
+                                      "metrics.json", "predictions.csv", "report.pdf" };
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    for (guint i = 0; i < G_N_ELEMENTS (ours); i++)
+      {
+        gsize len = strlen (ours[i]);
+        if (name[0] == '.' && strncmp (name + 1, ours[i], len) == 0 && name[1 + len] == '.'
+            && strlen (name + 2 + len) == 6)
+          {
+            g_autofree char *path = g_build_filename (dir, name, NULL);
+            g_unlink (path);
+          }
+      }
+}
+
 static gboolean
 open_run_folder (XlTrainSession *s, GError **error)
 {
@@ -1046,6 +1097,7 @@ open_run_folder (XlTrainSession *s, GError **error)
                    s->cfg.out_dir, g_strerror (saved));
       return FALSE;
     }
+  remove_stale_temporaries (s->cfg.out_dir);
   s->log = g_fopen (log_path, s->resuming ? "a" : "w");
   if (s->log == NULL)
     {
