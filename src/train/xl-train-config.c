@@ -118,6 +118,9 @@ xl_train_config_frozen_stages (const XlTrainConfig *cfg)
   }                                                                            \
   G_STMT_END
 
+/* Every double has a bound well below 1e17 in magnitude: besides keeping
+ * runs sane, json-glib writes a large whole double such as 3e48 as
+ * "3e+48.0", which it cannot read back, so config.json must never hold one. */
 gboolean
 xl_train_config_validate (const XlTrainConfig *cfg, GError **error)
 {
@@ -149,16 +152,17 @@ xl_train_config_validate (const XlTrainConfig *cfg, GError **error)
   CHECK (isfinite (cfg->head_dropout) && cfg->head_dropout >= 0 && cfg->head_dropout < 1,
          "dropout must be in [0, 1), not %g", cfg->head_dropout);
   CHECK (cfg->head_hidden <= 65536, "the head's hidden size is too large");
-  CHECK (isfinite (cfg->val_fraction) && cfg->val_fraction < 0.9,
-         "the validation fraction must be below 0.9, not %g", cfg->val_fraction);
+  CHECK (isfinite (cfg->val_fraction) && cfg->val_fraction >= -1 && cfg->val_fraction < 0.9,
+         "the validation fraction must be -1 (automatic) or 0 to 0.9, not %g", cfg->val_fraction);
   CHECK (cfg->threads >= 1 && cfg->threads <= 64, "threads must be 1 to 64, not %u", cfg->threads);
   CHECK (cfg->loader_threads >= 1 && cfg->loader_threads <= 64,
          "loader threads must be 1 to 64, not %u", cfg->loader_threads);
   CHECK (cfg->cache_views <= 64, "at most 64 cached views per film");
   CHECK (cfg->n_class_weights <= XL_MAX_CLASSES, "too many class weights");
   for (guint i = 0; i < cfg->n_class_weights; i++)
-    CHECK (isfinite (cfg->class_weights[i]) && cfg->class_weights[i] > 0,
-           "class weights must be positive");
+    CHECK (isfinite (cfg->class_weights[i]) && cfg->class_weights[i] > 0
+             && cfg->class_weights[i] <= 1e6,
+           "class weights must be positive and at most 1e6, not %g", cfg->class_weights[i]);
   CHECK (cfg->class_weighting != XL_CLASS_WEIGHTS_GIVEN || cfg->n_class_weights > 0,
          "class weights were asked for but none given");
   CHECK (isfinite (cfg->rotation_degrees) && cfg->rotation_degrees >= 0
