@@ -146,7 +146,8 @@ xl_cli_eval (int argc, char **argv)
     g_autofree char *metrics_path = g_build_filename (out, "metrics.json", NULL);
     g_autofree char *csv_path = g_build_filename (out, "predictions.csv", NULL);
     if (!xl_write_file_atomic (metrics_path, json, -1, &error)
-        || !xl_predictions_write_csv (preds, ds, &info, threshold, csv_path, &error)
+        || !xl_predictions_write_csv ((const XlPredictions *[]) { preds }, 1, ds, &info, threshold,
+                                       csv_path, &error)
         || !xl_plot_write_eval_report (out, ds, &info, preds, threshold, &error))
       goto fail;
   }

@@ -287,11 +287,12 @@ csv_field (GString *s, const char *text)
 }
 
 gboolean
-xl_predictions_write_csv (const XlPredictions *p, const XlDataset *ds, const XlModelInfo *info,
-                          double threshold, const char *path, GError **error)
+xl_predictions_write_csv (const XlPredictions *const *parts, guint n_parts, const XlDataset *ds,
+                          const XlModelInfo *info, double threshold, const char *path,
+                          GError **error)
 {
   g_autoptr (GString) s = g_string_new ("path,split,true_label");
-  const guint C = p->n_classes;
+  const guint C = info->n_classes;
   char num[G_ASCII_DTOSTR_BUF_SIZE];
 
   for (guint c = 0; c < C; c++)
@@ -300,32 +301,40 @@ xl_predictions_write_csv (const XlPredictions *p, const XlDataset *ds, const XlM
       csv_field (s, info->classes[c]);
     }
   g_string_append (s, ",predicted_label\n");
-  for (guint i = 0; i < p->n; i++)
+  for (guint part = 0; part < n_parts; part++)
     {
-      const XlImageEntry *e = xl_dataset_image (ds, p->indices[i]);
-      const float *pr = p->probs + (gsize) i * C;
-      guint predicted = 0;
+      const XlPredictions *p = parts[part];
 
-      /* a CSV for pandas and spreadsheets must be UTF-8, whatever the bytes
-       * of the file names */
-      g_autofree char *shown_path = g_filename_display_name (e->path);
-
-      csv_field (s, shown_path);
-      g_string_append_printf (s, ",%s,", xl_split_name (e->split));
-      csv_field (s, info->classes[p->labels[i]]);
-      for (guint c = 0; c < C; c++)
+      for (guint i = 0; p != NULL && i < p->n; i++)
         {
+          const XlImageEntry *e = xl_dataset_image (ds, p->indices[i]);
+          const float *pr = p->probs + (gsize) i * C;
+          guint predicted = 0;
+
+          /* a CSV for pandas and spreadsheets must be UTF-8, whatever the
+           * bytes of the file names */
+          g_autofree char *shown_path = g_filename_display_name (e->path);
+
+          csv_field (s, shown_path);
+          g_string_append_printf (s, ",%s,", xl_split_name (e->split));
+          csv_field (s, info->classes[p->labels[i]]);
+          for (guint c = 0; c < C; c++)
+            {
+              g_string_append_c (s, ',');
+              /* nine digits give the float back exactly: the threshold is
+               * often one of these scores (Youden's J), and a reader must
+               * land on the same side of it */
+              g_string_append (s, g_ascii_formatd (num, sizeof num, "%.9g", pr[c]));
+              if (pr[c] > pr[predicted])
+                predicted = c;
+            }
+          if (C == 2)
+            predicted = pr[info->positive_class] >= threshold ? info->positive_class
+                                                              : 1 - info->positive_class;
           g_string_append_c (s, ',');
-          g_string_append (s, g_ascii_formatd (num, sizeof num, "%.6f", pr[c]));
-          if (pr[c] > pr[predicted])
-            predicted = c;
+          csv_field (s, info->classes[predicted]);
+          g_string_append_c (s, '\n');
         }
-      if (C == 2)
-        predicted = pr[info->positive_class] >= threshold ? info->positive_class
-                                                          : 1 - info->positive_class;
-      g_string_append_c (s, ',');
-      csv_field (s, info->classes[predicted]);
-      g_string_append_c (s, '\n');
     }
   return xl_write_file_atomic (path, s->str, (gssize) s->len, error);
 }

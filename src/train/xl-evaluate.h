@@ -49,10 +49,11 @@ char *xl_predictions_metrics_json (const XlPredictions *p, const XlModelInfo *in
                                    double threshold, const char *threshold_source);
 
 /* predictions.csv: path, split, true label, P(each class), predicted label at
- * threshold (binary) or argmax. Written atomically. */
-gboolean xl_predictions_write_csv (const XlPredictions *p, const XlDataset *ds,
-                                   const XlModelInfo *info, double threshold,
-                                   const char *path, GError **error);
+ * threshold (binary) or argmax; the rows of each part in turn (a run writes
+ * its val and test predictions). Written atomically. */
+gboolean xl_predictions_write_csv (const XlPredictions *const *parts, guint n_parts,
+                                   const XlDataset *ds, const XlModelInfo *info,
+                                   double threshold, const char *path, GError **error);
 
 /* Writes contents to path atomically (temporary file, fsync, rename). */
 gboolean xl_write_file_atomic (const char *path, const char *contents, gssize len,

@@ -140,9 +140,20 @@ session_alloc (const XlTrainConfig *cfg)
 XlTrainSession *
 xl_train_session_new (const XlTrainConfig *cfg, GError **error)
 {
+  XlTrainSession *s;
+
   if (!xl_train_config_validate (cfg, error))
     return NULL;
-  return session_alloc (cfg);
+  s = session_alloc (cfg);
+  /* config.json and predictions.csv name the data set absolutely, so that
+   * the run can be resumed, and its films found, from any folder. */
+  if (!g_path_is_absolute (s->cfg.data_path))
+    {
+      char *absolute = g_canonicalize_filename (s->cfg.data_path, NULL);
+      g_free (s->cfg.data_path);
+      s->cfg.data_path = absolute;
+    }
+  return s;
 }
 
 static void
@@ -1209,8 +1220,10 @@ final_reports (XlTrainSession *s, GError **error)
 
   g_free (path);
   path = run_path (s, "predictions.csv");
-  XlPredictions *which = test != NULL ? test : val;
-  if (!xl_predictions_write_csv (which, s->ds, &s->info, threshold, path, error))
+  const XlPredictions *which = test != NULL ? test : val;
+  const XlPredictions *parts[] = { val, test };
+  if (!xl_predictions_write_csv (parts, G_N_ELEMENTS (parts), s->ds, &s->info, threshold, path,
+                                 error))
     return FALSE;
 
   if (s->report_func != NULL)

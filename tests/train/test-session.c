@@ -10,6 +10,7 @@
 
 #include "nn-tensor-file.h"
 #include "xl-plot-report.h"
+#include "xl-run-folder.h"
 #include "xl-synth.h"
 #include "xl-train-session.h"
 
@@ -142,6 +143,73 @@ assert_png (const char *run, const char *name)
 
 static char *finetuned_model;
 
+/* What the Results and Review views and `xraylab-cli plots` read: every val
+ * and test film once, probabilities that sum to one, the run's own decisions
+ * at its threshold, films that can be found. */
+static void
+assert_run_folder_reads_back (const char *run_dir, guint epochs)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (XlRunFolder) run = xl_run_folder_load (run_dir, &error);
+  const guint P = 1; /* PNEUMONIA */
+
+  g_assert_no_error (error);
+  g_assert_nonnull (run);
+  g_assert_cmpuint (run->history->len, ==, epochs);
+  g_assert_cmpuint (run->best_epoch, >=, 1);
+  g_assert_cmpuint (run->best_epoch, <=, epochs);
+  g_assert_cmpuint (run->batches->len, >, 0);
+  g_assert_cmpuint (run->info.n_classes, ==, 2);
+  g_assert_cmpuint (run->info.positive_class, ==, P);
+  g_assert_true (g_path_is_absolute (run->config.data_path));
+  g_assert_cmpuint (xl_run_folder_count (run, XL_SPLIT_VAL), >, 0);
+  g_assert_cmpuint (xl_run_folder_count (run, XL_SPLIT_TEST), >, 0);
+  g_assert_cmpuint (xl_run_folder_count (run, XL_SPLIT_TRAIN), ==, 0);
+  g_assert_cmpuint (xl_run_folder_count (run, XL_SPLIT_VAL)
+                    + xl_run_folder_count (run, XL_SPLIT_TEST), ==, run->n_films);
+  g_assert_cmpint (xl_run_folder_report_split (run), ==, XL_SPLIT_TEST);
+  g_assert_true (strstr (run->threshold_source, "Youden") != NULL);
+  for (guint i = 0; i < run->n_films; i++)
+    {
+      const float *p = run->probs + 2 * i;
+      g_autofree char *path = xl_run_folder_film_path (run, i);
+      g_assert_cmpfloat (fabs (p[0] + p[1] - 1.0), <, 1e-5);
+      g_assert_cmpuint (run->films[i].predicted, ==, p[P] >= run->info.threshold ? P : 1 - P);
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+  {
+    g_autoptr (XlPredictions) test = xl_run_folder_predictions (run, XL_SPLIT_TEST);
+    g_assert_cmpuint (test->n, ==, xl_run_folder_count (run, XL_SPLIT_TEST));
+    for (guint i = 0; i < test->n; i++)
+      g_assert_cmpint (run->films[test->indices[i]].split, ==, XL_SPLIT_TEST);
+  }
+
+  /* a damaged predictions.csv is an error, not a crash */
+  {
+    g_autofree char *copy = g_build_filename (tmp_root, "damaged-run", NULL);
+    g_autofree char *csv = g_build_filename (copy, "predictions.csv", NULL);
+    const char *keep[] = { "model.safetensors", "config.json", "history.csv" };
+    g_autoptr (XlRunFolder) damaged = NULL;
+
+    g_assert_cmpint (g_mkdir_with_parents (copy, 0755), ==, 0);
+    for (guint i = 0; i < G_N_ELEMENTS (keep); i++)
+      {
+        g_autofree char *from = g_build_filename (run_dir, keep[i], NULL);
+        g_autofree char *to = g_build_filename (copy, keep[i], NULL);
+        g_autofree char *bytes = NULL;
+        gsize len;
+        g_assert_true (g_file_get_contents (from, &bytes, &len, NULL));
+        g_assert_true (g_file_set_contents (to, bytes, (gssize) len, NULL));
+      }
+    g_assert_true (g_file_set_contents (
+        csv, "path,split,true_label,p_NORMAL,p_PNEUMONIA,predicted_label\n"
+             "a.jpeg,test,NORMAL,0.2,1.7,PNEUMONIA\n", -1, NULL));
+    damaged = xl_run_folder_load (copy, &error);
+    g_assert_null (damaged);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+  }
+}
+
 static void
 test_finetune_learns (void)
 {
@@ -186,6 +254,7 @@ test_finetune_learns (void)
   double acc = test_accuracy (cfg.out_dir);
   g_test_message ("finetune: test accuracy %.3f after %u epochs", acc, seen.epochs);
   g_assert_cmpfloat (acc, >=, 0.95);
+  assert_run_folder_reads_back (cfg.out_dir, seen.epochs);
   finetuned_model = g_build_filename (cfg.out_dir, "model.safetensors", NULL);
   g_free (seen.error_message);
   xl_train_config_clear (&cfg);
