@@ -251,6 +251,14 @@ classify_name (const char *name)
   return NAME_OTHER;
 }
 
+gboolean
+xl_is_image_file_name (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return classify_name (name) == NAME_IMAGE;
+}
+
 /* Hidden files and folders, and the resource forks macOS puts in zips. */
 static gboolean
 is_ignored_name (const char *name)

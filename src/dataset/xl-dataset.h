@@ -34,6 +34,10 @@ typedef enum {
 
 const char *xl_split_name (XlSplit split);   /* "train", "val", "test" */
 
+/* Whether a file name ends in an extension we read: .jpeg, .jpg, .png (any
+ * case). */
+gboolean xl_is_image_file_name (const char *name);
+
 /* The split of an image that is in none: an original val image that a
  * re-split dropped (see xl_dataset_resplit). */
 #define XL_SPLIT_NONE XL_N_SPLITS

@@ -40,7 +40,8 @@ struct _XlWindow
   AdwViewSwitcherTitle *switcher_title;
   XlDataPage           *data_page;
   XlTrainPage          *train_page;
-  AdwStatusPage        *results_page;
+  XlResultsPage        *results_page;
+  XlReviewPage         *review_page;
   GtkLabel             *notice;
 };
 
@@ -92,6 +93,41 @@ xl_window_get_settings (XlWindow *self)
   g_return_val_if_fail (XL_IS_WINDOW (self), NULL);
 
   return self->settings;
+}
+
+gboolean
+xl_window_open_run (XlWindow    *self,
+                    const char  *run_dir,
+                    GError     **error)
+{
+  g_autoptr(XlRunFolder) run = NULL;
+
+  g_return_val_if_fail (XL_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (run_dir != NULL, FALSE);
+
+  run = xl_run_folder_load (run_dir, error);
+  if (run == NULL)
+    return FALSE;
+
+  xl_results_page_set_run (self->results_page, run);
+  xl_review_page_set_run (self->review_page, run);
+  return TRUE;
+}
+
+XlResultsPage *
+xl_window_get_results_page (XlWindow *self)
+{
+  g_return_val_if_fail (XL_IS_WINDOW (self), NULL);
+
+  return self->results_page;
+}
+
+XlReviewPage *
+xl_window_get_review_page (XlWindow *self)
+{
+  g_return_val_if_fail (XL_IS_WINDOW (self), NULL);
+
+  return self->review_page;
 }
 
 void
@@ -443,10 +479,57 @@ stop_training_action (GSimpleAction *action,
   xl_train_page_stop (self->train_page);
 }
 
+static void
+open_run_response_cb (GtkNativeDialog *chooser,
+                      int              response,
+                      XlWindow        *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+      g_autoptr(GError) error = NULL;
+
+      if (path == NULL)
+        show_toast (self, _("Only local folders can be opened"));
+      else if (!xl_window_open_run (self, path, &error))
+        show_toast (self, error->message);
+    }
+
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+  g_object_unref (self);
+}
+
+static void
+open_run_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  XlWindow *self = XL_WINDOW (user_data);
+  g_autofree char *runs = g_build_filename (g_get_user_data_dir (), "xraylab", "runs", NULL);
+  GtkFileChooserNative *chooser;
+
+  chooser = gtk_file_chooser_native_new (_("Open a Run Folder"),
+                                         GTK_WINDOW (self),
+                                         GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
+                                         _("_Open"),
+                                         _("_Cancel"));
+  if (g_file_test (runs, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GFile) folder = g_file_new_for_path (runs);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder, NULL);
+    }
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect (chooser, "response", G_CALLBACK (open_run_response_cb), g_object_ref (self));
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 static const GActionEntry win_actions[] = {
   { "open", open_action },
   { "open-archive", open_archive_action },
   { "open-demo", open_demo_action },
+  { "open-run", open_run_action },
   { "open-recent", open_recent_action, "s" },
   { "cancel-open", cancel_open_action },
   { "view", view_action, "s" },
@@ -494,24 +577,27 @@ runner_finished_cb (XlWindow   *self,
 
   xl_window_update_actions (self);
 
-  /* Until the Results view draws them, say where the run's results are. */
   if (error == NULL && status->best_epoch > 0 && status->run_dir != NULL)
     {
-      g_autofree char *description = NULL;
+      g_autoptr (GError) load_error = NULL;
 
-      /* Translators: %s is the run folder */
-      description = g_strdup_printf (_("The run in %s wrote its metrics (metrics.json), ROC curve "
-                                       "and confusion matrix (plots/) and a report.pdf. This view "
-                                       "will show them in a later version."),
-                                     status->run_dir);
-      adw_status_page_set_title (self->results_page, _("A Model Is Ready"));
-      adw_status_page_set_description (self->results_page, description);
+      if (!xl_window_open_run (self, status->run_dir, &load_error))
+        show_toast (self, load_error->message);
     }
 
   if (self->close_after_run)
     gtk_window_close (GTK_WINDOW (self));
   else if (error != NULL)
     show_toast (self, _("The run failed: the log says why"));
+}
+
+static void
+show_films_cb (XlWindow *self,
+               guint     true_class,
+               guint     predicted_class)
+{
+  xl_review_page_show_cell (self->review_page, true_class, predicted_class);
+  xl_window_show_view (self, "review");
 }
 
 static gboolean
@@ -526,6 +612,16 @@ drop_cb (GtkDropTarget *target,
   if (!G_VALUE_HOLDS (value, G_TYPE_FILE)
       || !(path = g_file_get_path (g_value_get_object (value))))
     return FALSE;
+
+  /* A film is reviewed; a folder or an archive is a data set. */
+  if (xl_is_image_file_name (path) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      GFile *file = g_value_get_object (value);
+
+      xl_review_page_open_files (self->review_page, &file, 1);
+      xl_window_show_view (self, "review");
+      return TRUE;
+    }
 
   xl_window_open_dataset (self, path);
 
@@ -664,6 +760,8 @@ xl_window_class_init (XlWindowClass *klass)
 
   g_type_ensure (XL_TYPE_DATA_PAGE);
   g_type_ensure (XL_TYPE_TRAIN_PAGE);
+  g_type_ensure (XL_TYPE_RESULTS_PAGE);
+  g_type_ensure (XL_TYPE_REVIEW_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/org/xraylab/XRayLab/ui/xl-window.ui");
@@ -673,6 +771,7 @@ xl_window_class_init (XlWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, XlWindow, data_page);
   gtk_widget_class_bind_template_child (widget_class, XlWindow, train_page);
   gtk_widget_class_bind_template_child (widget_class, XlWindow, results_page);
+  gtk_widget_class_bind_template_child (widget_class, XlWindow, review_page);
   gtk_widget_class_bind_template_child (widget_class, XlWindow, notice);
 }
 
@@ -702,6 +801,13 @@ xl_window_init (XlWindow *self)
   drop = gtk_drop_target_new (G_TYPE_FILE, GDK_ACTION_COPY);
   g_signal_connect_object (drop, "drop", G_CALLBACK (drop_cb), self, 0);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+
+  /* Review follows the threshold chosen in Results, and opens on the films
+   * of a confusion-matrix cell. */
+  g_object_bind_property (self->results_page, "threshold", self->review_page, "threshold",
+                          G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (self->results_page, "show-films",
+                           G_CALLBACK (show_films_cb), self, G_CONNECT_SWAPPED);
 
   runner = xl_train_page_get_runner (self->train_page);
   g_signal_connect_object (runner, "changed",

@@ -11,6 +11,8 @@
 
 #include "xl-application.h"
 #include "xl-data-page.h"
+#include "xl-results-page.h"
+#include "xl-review-page.h"
 #include "xl-train-page.h"
 
 G_BEGIN_DECLS
@@ -41,6 +43,12 @@ void         xl_window_set_keep_settings  (XlWindow      *self,
                                            gboolean       keep);
 XlDataPage  *xl_window_get_data_page      (XlWindow      *self);
 XlTrainPage *xl_window_get_train_page     (XlWindow      *self);
+XlResultsPage *xl_window_get_results_page (XlWindow      *self);
+XlReviewPage *xl_window_get_review_page   (XlWindow      *self);
+/* Shows a finished run folder in Results and Review. */
+gboolean     xl_window_open_run           (XlWindow      *self,
+                                           const char    *run_dir,
+                                           GError       **error);
 /* NULL when the schema is not installed. */
 GSettings   *xl_window_get_settings       (XlWindow      *self);
 

@@ -229,7 +229,7 @@ read_metrics (XlRunFolder *run)
 XlRunFolder *
 xl_run_folder_load (const char *run_dir, GError **error)
 {
-  g_autoptr (XlRunFolder) run = g_new0 (XlRunFolder, 1);
+  g_autoptr (XlRunFolder) run = g_atomic_rc_box_new0 (XlRunFolder);
   g_autofree char *config_path = g_build_filename (run_dir, "config.json", NULL);
   g_autofree char *config_text = NULL;
 
@@ -250,11 +250,11 @@ xl_run_folder_load (const char *run_dir, GError **error)
   return g_steal_pointer (&run);
 }
 
-void
-xl_run_folder_free (XlRunFolder *run)
+static void
+run_folder_clear (gpointer data)
 {
-  if (run == NULL)
-    return;
+  XlRunFolder *run = data;
+
   for (guint i = 0; i < run->n_films; i++)
     g_free (run->films[i].path);
   g_free (run->films);
@@ -268,7 +268,19 @@ xl_run_folder_free (XlRunFolder *run)
   g_free (run->threshold_source);
   g_free (run->model_path);
   g_free (run->run_dir);
-  g_free (run);
+}
+
+XlRunFolder *
+xl_run_folder_ref (XlRunFolder *run)
+{
+  return g_atomic_rc_box_acquire (run);
+}
+
+void
+xl_run_folder_unref (XlRunFolder *run)
+{
+  if (run != NULL)
+    g_atomic_rc_box_release_full (run, run_folder_clear);
 }
 
 guint

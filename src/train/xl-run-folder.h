@@ -45,9 +45,11 @@ typedef struct {
   float *probs;          /* (n_films, info.n_classes) softmax probabilities */
 } XlRunFolder;
 
+/* Reference counted and read-only once loaded, so views can share one. */
 XlRunFolder *xl_run_folder_load (const char *run_dir, GError **error);
-void xl_run_folder_free (XlRunFolder *run);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (XlRunFolder, xl_run_folder_free)
+XlRunFolder *xl_run_folder_ref (XlRunFolder *run);
+void xl_run_folder_unref (XlRunFolder *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (XlRunFolder, xl_run_folder_unref)
 
 /* How many rows belong to a split. */
 guint xl_run_folder_count (const XlRunFolder *run, XlSplit split);

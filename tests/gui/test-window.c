@@ -53,13 +53,13 @@ test_window_has_four_pages (void)
       g_assert_cmpstr (adw_view_stack_page_get_title (page), ==, expected[i].title);
       g_assert_nonnull (adw_view_stack_page_get_icon_name (page));
 
-      /* Results and Review say what they will show once a model exists. */
-      if (i >= 2)
-        {
-          g_assert_true (ADW_IS_STATUS_PAGE (child));
-          g_assert_cmpstr (adw_status_page_get_description (ADW_STATUS_PAGE (child)), !=, "");
-        }
+      g_assert_nonnull (child);
     }
+
+  /* Before a model exists, Results and Review say what they will show. */
+  g_assert_true (XL_IS_RESULTS_PAGE (adw_view_stack_get_child_by_name (view_stack, "results")));
+  g_assert_true (XL_IS_REVIEW_PAGE (adw_view_stack_get_child_by_name (view_stack, "review")));
+  g_assert_null (xl_results_page_get_run (xl_window_get_results_page (window)));
 
   g_assert_true (XL_IS_DATA_PAGE (adw_view_stack_get_child_by_name (view_stack, "data")));
   g_assert_true (XL_IS_TRAIN_PAGE (adw_view_stack_get_child_by_name (view_stack, "train")));

@@ -605,6 +605,19 @@ test_train_run (void)
     g_assert_true (g_file_test (history, G_FILE_TEST_IS_REGULAR));
   }
 
+  /* The finished run is what Results and Review now show. */
+  {
+    XlRunFolder *shown = xl_results_page_get_run (xl_window_get_results_page (window));
+
+    g_assert_nonnull (shown);
+    g_assert_cmpstr (shown->run_dir, ==, status->run_dir);
+    g_assert_cmpuint (shown->history->len, ==, 3);
+    g_assert_cmpfloat (xl_results_page_get_threshold (xl_window_get_results_page (window)), ==,
+                       shown->info.threshold);
+    g_assert_cmpfloat (xl_review_page_get_threshold (xl_window_get_review_page (window)), ==,
+                       shown->info.threshold);
+  }
+
   log = xl_train_page_dup_log_text (page);
   g_assert_nonnull (strstr (log, "Epoch 3/3"));
   g_assert_nonnull (strstr (log, "Finished after 3 epochs"));
