@@ -174,6 +174,55 @@ xl_train_config_validate (const XlTrainConfig *cfg, GError **error)
   return TRUE;
 }
 
+/* A path as JSON must be UTF-8. A file name that is not (Latin-1 bytes on a
+ * UTF-8 system, say) is written for people as its display name and, for the
+ * resume, its bytes percent-escaped in NAME_bytes, which reads back exactly. */
+static void
+add_path (JsonBuilder *b, const char *name, const char *path)
+{
+  json_builder_set_member_name (b, name);
+  if (path == NULL)
+    {
+      json_builder_add_null_value (b);
+      return;
+    }
+  if (g_utf8_validate (path, -1, NULL))
+    {
+      json_builder_add_string_value (b, path);
+      return;
+    }
+  {
+    g_autofree char *shown = g_filename_display_name (path);
+    g_autofree char *member = g_strconcat (name, "_bytes", NULL);
+    g_autofree char *escaped = g_uri_escape_bytes ((const guint8 *) path, strlen (path), "/");
+
+    json_builder_add_string_value (b, shown);
+    json_builder_set_member_name (b, member);
+    json_builder_add_string_value (b, escaped);
+  }
+}
+
+/* NAME_bytes, when present and it decodes to a file name without NUL, wins
+ * over NAME's display form. */
+static char *
+path_member (JsonObject *o, const char *name)
+{
+  g_autofree char *member = g_strconcat (name, "_bytes", NULL);
+  JsonNode *n = json_object_get_member (o, member);
+
+  if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    {
+      g_autoptr (GBytes) bytes = g_uri_unescape_bytes (json_node_get_string (n), -1, NULL, NULL);
+      if (bytes != NULL && g_bytes_get_size (bytes) > 0
+          && memchr (g_bytes_get_data (bytes, NULL), '\0', g_bytes_get_size (bytes)) == NULL)
+        return g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+    }
+  n = json_object_get_member (o, name);
+  if (n != NULL && JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+    return g_strdup (json_node_get_string (n));
+  return NULL;
+}
+
 char *
 xl_train_config_to_json (const XlTrainConfig *cfg)
 {
@@ -187,11 +236,12 @@ xl_train_config_to_json (const XlTrainConfig *cfg)
 #define INT(name, value) (json_builder_set_member_name (b, name), json_builder_add_int_value (b, value))
 #define DBL(name, value) (json_builder_set_member_name (b, name), json_builder_add_double_value (b, value))
 #define BOOL(name, value) (json_builder_set_member_name (b, name), json_builder_add_boolean_value (b, value))
+#define PATH(name, value) add_path (b, name, value)
 
   json_builder_begin_object (b);
-  STR ("data", cfg->data_path);
-  STR ("out", cfg->out_dir);
-  STR ("weights", cfg->weights_path);
+  PATH ("data", cfg->data_path);
+  PATH ("out", cfg->out_dir);
+  PATH ("weights", cfg->weights_path);
   STR ("mode", xl_train_mode_name (cfg->mode));
   INT ("freeze", cfg->freeze);
   INT ("head_hidden", cfg->head_hidden);
@@ -238,6 +288,7 @@ xl_train_config_to_json (const XlTrainConfig *cfg)
 #undef INT
 #undef DBL
 #undef BOOL
+#undef PATH
 
   root = json_builder_get_root (b);
   json_generator_set_root (gen, root);
@@ -325,15 +376,6 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
   xl_train_config_clear (cfg);
   xl_train_config_init (cfg, mode);
 
-#define GET_STR(name, field)                                                   \
-  G_STMT_START                                                                 \
-  {                                                                            \
-    JsonNode *n_ = json_object_get_member (o, name);                           \
-    if (n_ != NULL && JSON_NODE_HOLDS_VALUE (n_)                               \
-        && json_node_get_value_type (n_) == G_TYPE_STRING)                     \
-      field = g_strdup (json_node_get_string (n_));                            \
-  }                                                                            \
-  G_STMT_END
 #define GET_INT(name, field)                                                   \
   G_STMT_START                                                                 \
   {                                                                            \
@@ -356,9 +398,9 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
   }                                                                            \
   G_STMT_END
 
-  GET_STR ("data", cfg->data_path);
-  GET_STR ("out", cfg->out_dir);
-  GET_STR ("weights", cfg->weights_path);
+  cfg->data_path = path_member (o, "data");
+  cfg->out_dir = path_member (o, "out");
+  cfg->weights_path = path_member (o, "weights");
   GET_INT ("freeze", cfg->freeze);
   GET_INT ("head_hidden", cfg->head_hidden);
   GET_DBL ("head_dropout", cfg->head_dropout);
@@ -420,7 +462,6 @@ xl_train_config_from_json (XlTrainConfig *cfg, const char *json, GError **error)
   GET_INT ("threads", cfg->threads);
   GET_INT ("loader_threads", cfg->loader_threads);
   GET_INT ("max_batches", cfg->max_batches);
-#undef GET_STR
 #undef GET_INT
 #undef GET_DBL
 #undef GET_BOOL

@@ -339,6 +339,51 @@ test_odd_names (void)
   xl_train_config_clear (&cfg);
 }
 
+/* The data set's folder and the run folder themselves named in bytes that are
+ * not UTF-8: config.json stays UTF-8 and the resume finds both again. */
+static void
+test_non_utf8_folders (void)
+{
+  g_autofree char *data = g_build_filename (tmp_root, "donn\xe9" "es", NULL);
+  g_autofree char *out = g_build_filename (tmp_root, "run-\xff\xfe", NULL);
+  g_autofree char *config_path = g_build_filename (out, "config.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (GError) error = NULL;
+  XlTrainConfig cfg, read_back;
+  RobustSeen seen = { 0 };
+
+  robust_make_data (data, 8);
+  robust_small_config (&cfg, data, out);
+  {
+    g_autoptr (XlTrainSession) s = xl_train_session_new (&cfg, &error);
+    g_assert_no_error (error);
+    if (!xl_train_session_run (s, robust_on_event, &seen, &error))
+      g_error ("training from a non-UTF-8 folder failed: %s", error->message);
+  }
+  robust_seen_clear (&seen);
+  seen = (RobustSeen) { 0 };
+  assert_model_loads (out);
+
+  g_assert_true (g_file_get_contents (config_path, &text, NULL, NULL));
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+  xl_train_config_init (&read_back, XL_TRAIN_FIXED);
+  g_assert_true (xl_train_config_from_json (&read_back, text, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (read_back.data_path, ==, data);
+  g_assert_cmpstr (read_back.out_dir, ==, out);
+  xl_train_config_clear (&read_back);
+
+  {
+    g_autoptr (XlTrainSession) s = xl_train_session_new_resume (out, 3, &error);
+    g_assert_no_error (error);
+    if (!xl_train_session_run (s, robust_on_event, &seen, &error))
+      g_error ("resuming from a non-UTF-8 folder failed: %s", error->message);
+    g_assert_cmpuint (seen.epochs, ==, 1);
+  }
+  robust_seen_clear (&seen);
+  xl_train_config_clear (&cfg);
+}
+
 /* ---- a read-only output folder --------------------------------------------- */
 
 /* Expects writing into the read-only dir (holding a finished run "run") to
@@ -577,6 +622,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robust/hostile/tiny-image-cache", test_tiny_image_cache);
   g_test_add_func ("/robust/hostile/long-paths", test_long_paths);
   g_test_add_func ("/robust/hostile/odd-names", test_odd_names);
+  g_test_add_func ("/robust/hostile/non-utf8-folders", test_non_utf8_folders);
   g_test_add_func ("/robust/hostile/read-only-output", test_read_only_output);
   g_test_add_func ("/robust/hostile/odd-checkpoint", test_odd_checkpoint);
   g_test_add_func ("/robust/hostile/data-vanishes", test_data_vanishes);
