@@ -516,6 +516,10 @@ list_zip (Scan    *scan,
 {
   struct archive *archive = zip_open (scan->path, error);
   struct archive_entry *entry;
+  /* A zip can hold two members with one name (appended by a second "zip
+   * -u" or by hand): the first is read, later ones are skipped, so that one
+   * film never counts twice. */
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   gint64 member;
   gboolean ok = TRUE;
 
@@ -557,6 +561,13 @@ list_zip (Scan    *scan,
       base = base != NULL ? base + 1 : rel;
       if (archive_entry_filetype (entry) != AE_IFREG || classify_name (base) == NAME_OTHER)
         continue;
+      if (!g_hash_table_add (seen, g_strdup (rel)))
+        {
+          g_autofree char *shown = g_strconcat (scan->path, "//", raw, NULL);
+          skipped_add (scan->skipped, shown,
+                       "a second zip member with the same name: only the first is read");
+          continue;
+        }
 
       {
         Listed *listed = g_new0 (Listed, 1);

@@ -491,11 +491,20 @@ test_zip_bad_members (void)
 
   tree_add (tree, "data/train/NORMAL/cut.jpeg", cut);
   tree_add (tree, "data/train/NORMAL/empty.jpeg", empty);
+  /* a second member under a name already there, and one that only
+   * normalizes to it */
+  tree_add (tree, "data/train/PNEUMONIA/twice.jpeg", jpeg);
+  tree_add (tree, "data/train/PNEUMONIA/twice.jpeg", jpeg);
+  tree_add (tree, "data/train/./PNEUMONIA/twice.jpeg", jpeg);
   tree_write_zip (tree, zip);
   ds = scan_ok (zip);
   g_assert_cmpuint (xl_dataset_count (ds, XL_SPLIT_TRAIN, 0), ==, 2);
+  g_assert_cmpuint (xl_dataset_count (ds, XL_SPLIT_TRAIN, 1), ==, 3);
   assert_skipped (ds, "data.zip//data/train/NORMAL/cut.jpeg", "truncated JPEG");
   assert_skipped (ds, "data.zip//data/train/NORMAL/empty.jpeg", "empty file");
+  assert_skipped (ds, "data.zip//data/train/PNEUMONIA/twice.jpeg", "same name");
+  assert_skipped (ds, "data.zip//data/train/./PNEUMONIA/twice.jpeg", "same name");
+  g_assert_cmpuint (xl_dataset_n_skipped (ds), ==, 4);
 
   g_file_set_contents (not_zip, "PK\3\4 but nothing else", -1, NULL);
   none = xl_dataset_scan (not_zip, NULL, NULL, NULL, &error);
