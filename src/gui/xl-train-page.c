@@ -15,6 +15,7 @@
 
 #include "xl-parameter-count.h"
 #include "xl-train-page.h"
+#include "xl-weights-download.h"
 
 /* The torchvision checkpoint the case study starts from, preferred when
  * several weight files are found. */
@@ -37,6 +38,8 @@ struct _XlTrainPage
   XlTrainMode     mode;
   gboolean        loading;          /* settings are being applied, not chosen */
   GPtrArray      *weight_paths;     /* parallel to weights_row's model; NULL for none */
+  XlWeightsDownload *download;      /* "Get ImageNet Weights…" while it runs */
+  GCancellable   *download_cancellable;
   char           *status_text;
   guint64         trainable;
   guint64         parameters;
@@ -50,6 +53,12 @@ struct _XlTrainPage
   AdwActionRow   *parameters_row;
   AdwComboRow    *weights_row;
   GtkButton      *weights_button;
+  GtkButton      *get_weights_button;
+  GtkWidget      *download_box;
+  GtkProgressBar *download_progress;
+  GtkLabel       *download_label;
+  GtkButton      *download_cancel_button;
+  GtkLabel       *download_message;
   GtkLabel       *weights_warning;
   GtkAdjustment  *epochs_adjustment;
   GtkAdjustment  *batch_size_adjustment;
@@ -454,6 +463,122 @@ weights_button_clicked_cb (XlTrainPage *self)
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect (chooser, "response", G_CALLBACK (weights_chooser_response_cb), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+static void
+show_download_message (XlTrainPage *self,
+                       const char  *message,
+                       gboolean     is_error)
+{
+  GtkWidget *label = GTK_WIDGET (self->download_message);
+
+  gtk_label_set_text (self->download_message, message != NULL ? message : "");
+  gtk_widget_set_visible (label, message != NULL);
+  if (is_error)
+    {
+      gtk_widget_add_css_class (label, "error");
+      gtk_widget_remove_css_class (label, "dim-label");
+    }
+  else
+    {
+      gtk_widget_add_css_class (label, "dim-label");
+      gtk_widget_remove_css_class (label, "error");
+    }
+}
+
+static void
+download_progress_cb (XlTrainPage *self)
+{
+  guint64 received = xl_weights_download_get_received (self->download);
+  guint64 total = xl_weights_download_get_total (self->download);
+  double speed = xl_weights_download_get_speed (self->download);
+  g_autofree char *received_text = g_format_size (received);
+  g_autofree char *total_text = total > 0 ? g_format_size (total) : NULL;
+  g_autofree char *speed_text = speed > 0 ? g_format_size ((guint64) speed) : NULL;
+  g_autofree char *text = NULL;
+
+  if (total > 0)
+    gtk_progress_bar_set_fraction (self->download_progress, MIN (1.0, (double) received / total));
+  else
+    gtk_progress_bar_pulse (self->download_progress);
+
+  if (total_text != NULL && speed_text != NULL)
+    /* Translators: bytes so far, of the file's size, at a speed: "12.3 MB of 46.8 MB · 2.1 MB/s" */
+    text = g_strdup_printf (_("%s of %s · %s/s"), received_text, total_text, speed_text);
+  else if (total_text != NULL)
+    text = g_strdup_printf (_("%s of %s"), received_text, total_text);
+  else
+    text = g_strdup (received_text);
+
+  gtk_label_set_text (self->download_label, text);
+}
+
+static void
+download_done_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(XlTrainPage) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  path = xl_weights_download_start_finish (XL_WEIGHTS_DOWNLOAD (object), result, &error);
+
+  /* The page went away meanwhile. */
+  if (self->download != XL_WEIGHTS_DOWNLOAD (object))
+    return;
+
+  g_clear_object (&self->download);
+  g_clear_object (&self->download_cancellable);
+  gtk_widget_set_visible (self->download_box, FALSE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->get_weights_button), TRUE);
+
+  if (path != NULL)
+    {
+      show_download_message (self, NULL, FALSE);
+      xl_train_page_set_weights (self, path);
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    show_download_message (self,
+                           _("Download stopped. The next one continues where this one stopped."),
+                           FALSE);
+  else
+    show_download_message (self, error->message, TRUE);
+}
+
+static void
+get_weights_button_clicked_cb (XlTrainPage *self)
+{
+  g_autofree char *dir = xl_train_page_weights_dir ();
+  /* A mirror with the same file name, for sites that cannot reach the
+   * official one (and for tests, which serve it on loopback). */
+  const char *url = g_getenv ("XRAYLAB_WEIGHTS_URL");
+
+  if (self->download != NULL)
+    return;
+
+  self->download = xl_weights_download_new (url != NULL && *url != '\0' ? url : NULL, dir);
+  self->download_cancellable = g_cancellable_new ();
+  g_signal_connect_object (self->download, "notify::received",
+                           G_CALLBACK (download_progress_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->download, "notify::total",
+                           G_CALLBACK (download_progress_cb), self, G_CONNECT_SWAPPED);
+
+  show_download_message (self, NULL, FALSE);
+  gtk_progress_bar_set_fraction (self->download_progress, 0.0);
+  gtk_label_set_text (self->download_label, _("Connecting…"));
+  gtk_widget_set_visible (self->download_box, TRUE);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->get_weights_button), FALSE);
+
+  xl_weights_download_start_async (self->download, self->download_cancellable,
+                                   download_done_cb, g_object_ref (self));
+}
+
+static void
+download_cancel_button_clicked_cb (XlTrainPage *self)
+{
+  if (self->download_cancellable != NULL)
+    g_cancellable_cancel (self->download_cancellable);
 }
 
 /* ---- Settings -------------------------------------------------------------- */
@@ -981,6 +1106,10 @@ xl_train_page_dispose (GObject *object)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))))
     gtk_widget_unparent (child);
 
+  if (self->download_cancellable != NULL)
+    g_cancellable_cancel (self->download_cancellable);
+  g_clear_object (&self->download_cancellable);
+  g_clear_object (&self->download);
   g_clear_object (&self->runner);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->dataset, xl_dataset_unref);
@@ -1020,6 +1149,12 @@ xl_train_page_class_init (XlTrainPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, XlTrainPage, parameters_row);
   gtk_widget_class_bind_template_child (widget_class, XlTrainPage, weights_row);
   gtk_widget_class_bind_template_child (widget_class, XlTrainPage, weights_button);
+  gtk_widget_class_bind_template_child (widget_class, XlTrainPage, get_weights_button);
+  gtk_widget_class_bind_template_child (widget_class, XlTrainPage, download_box);
+  gtk_widget_class_bind_template_child (widget_class, XlTrainPage, download_progress);
+  gtk_widget_class_bind_template_child (widget_class, XlTrainPage, download_label);
+  gtk_widget_class_bind_template_child (widget_class, XlTrainPage, download_cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, XlTrainPage, download_message);
   gtk_widget_class_bind_template_child (widget_class, XlTrainPage, weights_warning);
   gtk_widget_class_bind_template_child (widget_class, XlTrainPage, epochs_adjustment);
   gtk_widget_class_bind_template_child (widget_class, XlTrainPage, batch_size_adjustment);
@@ -1102,6 +1237,10 @@ xl_train_page_init (XlTrainPage *self)
                            G_CALLBACK (weights_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->weights_button, "clicked",
                            G_CALLBACK (weights_button_clicked_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->get_weights_button, "clicked",
+                           G_CALLBACK (get_weights_button_clicked_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->download_cancel_button, "clicked",
+                           G_CALLBACK (download_cancel_button_clicked_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->optimizer_row, "notify::selected",
                            G_CALLBACK (optimizer_changed_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->schedule_row, "notify::selected",
