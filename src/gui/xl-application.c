@@ -394,6 +394,10 @@ xl_application_quit_action (GSimpleAction *action,
     gtk_window_close (iter->data);
 }
 
+/* Where the project lives; the metainfo says the same. */
+#define PROJECT_WEBSITE "https://xraylab.org/"
+#define PROJECT_ISSUES "https://github.com/xraylab/xraylab/issues"
+
 static void
 xl_application_about_action (GSimpleAction *action,
                              GVariant      *parameter,
@@ -401,6 +405,14 @@ xl_application_about_action (GSimpleAction *action,
 {
   XlApplication *self = user_data;
   g_autofree char *data_set = NULL;
+  const char *developers[] = { _("X-Ray Lab developers"), NULL };
+  const char *data_set_authors[] = { "Daniel S. Kermany", "Kang Zhang", "Michael Goldbaum", NULL };
+  const char *network[] = {
+    _("ResNet-18: Kaiming He, Xiangyu Zhang, Shaoqing Ren and Jian Sun, "
+      "“Deep Residual Learning for Image Recognition”, CVPR 2016"),
+    _("ImageNet weights: torchvision https://pytorch.org/vision/"),
+    NULL
+  };
   GtkWindow *window;
   GtkWidget *about;
 
@@ -408,25 +420,40 @@ xl_application_about_action (GSimpleAction *action,
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
 
-  data_set = g_strdup_printf ("%s\n\n%s",
+  /* Those who use the data set are asked to cite both. */
+  data_set = g_strdup_printf ("%s\n\n%s\n\n%s",
                               _("Kermany D, Zhang K, Goldbaum M. Labeled Optical Coherence "
                                 "Tomography (OCT) and Chest X-Ray Images for Classification. "
                                 "Mendeley Data, v2, 2018. doi:10.17632/rscbjbr9sj.2"),
+                              _("Kermany DS, Goldbaum M, Cai W, et al. Identifying Medical "
+                                "Diagnoses and Treatable Diseases by Image-Based Deep Learning. "
+                                "Cell 172(5):1122–1131, 2018. doi:10.1016/j.cell.2018.02.010"),
                               _("The images are licensed under CC BY 4.0."));
 
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                         "transient-for", window,
-                        "modal", TRUE,
+                        "modal", window != NULL,
                         "application-name", _("X-Ray Lab"),
                         "application-icon", APP_ID,
-                        "developer-name", _("The X-Ray Lab developers"),
+                        "developer-name", _("X-Ray Lab developers"),
+                        "developers", developers,
                         "version", PACKAGE_VERSION,
+                        "website", PROJECT_WEBSITE,
+                        "issue-url", PROJECT_ISSUES,
                         "comments", _("Train a ResNet-18 on chest X-rays, watch it learn, and "
                                       "review every prediction with a heatmap over the film.\n\n"
                                       "A research and teaching tool, not a diagnostic device."),
-                        "copyright", _("© 2026 The X-Ray Lab developers"),
+                        "copyright", _("© 2026 X-Ray Lab developers"),
                         "license-type", GTK_LICENSE_GPL_3_0,
+                        /* Translators: your name and email, one translator a line */
+                        "translator-credits", _("translator-credits"),
                         NULL);
+  adw_about_window_add_credit_section (ADW_ABOUT_WINDOW (about),
+                                       _("Chest X-Ray Data Set"),
+                                       data_set_authors);
+  adw_about_window_add_acknowledgement_section (ADW_ABOUT_WINDOW (about),
+                                                _("The Pretrained Network"),
+                                                network);
   adw_about_window_add_legal_section (ADW_ABOUT_WINDOW (about),
                                       _("Chest X-Ray Images (Pneumonia)"),
                                       NULL,
