@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Checks po/POTFILES.in against the tree: sorted, every listed file exists, and
-# every source or template with translatable strings under src/gui and ui/ is
-# listed. Prints TAP.
+# every file with translatable strings is listed: C sources under src/ that
+# call _(), N_(), C_(), NC_(), ngettext or g_dngettext, templates under ui/
+# with translatable="yes", and data/'s desktop entry, metainfo and schema.
+# Prints TAP; exits 1 when anything is wrong (tests/data/test-check-potfiles.sh
+# proves that it does).
 set -uo pipefail
 
 srcroot=${1:?usage: check-potfiles.sh SOURCE_ROOT}
@@ -38,16 +41,33 @@ for file in "${listed[@]}"; do
   fi
 done
 
+# A gettext call: _( and friends not preceded by part of a name, so that a
+# comment about kaiming_normal_( is not one.
+c_pattern='(^|[^[:alnum:]_])((N|C|NC)?_|g_dngettext|ngettext)[[:space:]]*\('
+
+translatable ()
+{
+  case "$1" in
+    *.c|*.h) grep -qE "$c_pattern" "$1" ;;
+    *.ui) grep -q 'translatable="yes"' "$1" ;;
+    *) return 0 ;;   # data/: always translatable
+  esac
+}
+
 cd "$srcroot" || exit 1
 while IFS= read -r file; do
-  if grep -q -e '_(' -e 'translatable="yes"' "$file"; then
+  if translatable "$file"; then
     if printf '%s\n' "${listed[@]}" | grep -qxF "$file"; then
       ok "$file is listed"
     else
       not_ok "$file has translatable strings but is not in po/POTFILES.in"
     fi
   fi
-done < <(find src/gui ui -type f \( -name '*.c' -o -name '*.h' -o -name '*.ui' \) 2>/dev/null | LC_ALL=C sort)
+done < <({ find src -type f \( -name '*.c' -o -name '*.h' \)
+           find ui -type f -name '*.ui'
+           find data -maxdepth 1 -type f \( -name '*.desktop.in' -o -name '*.metainfo.xml.in' \
+                                          -o -name '*.gschema.xml' \)
+         } 2>/dev/null | LC_ALL=C sort)
 
 echo "1..$n"
 exit $status
