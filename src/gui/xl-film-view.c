@@ -21,6 +21,8 @@ struct _XlFilmView
   XlImage    *image;
   GdkTexture *texture;        /* the image through the window/level table */
   gboolean    texture_dirty;
+  GdkTexture *overlay;        /* over the film, stretched onto it */
+  double      overlay_opacity;
 
   gboolean    fit;
   double      zoom;           /* when not fitting */
@@ -328,6 +330,53 @@ rebuild_texture (XlFilmView *self)
                                           (gsize) self->image->width * 3);
 }
 
+void
+xl_film_view_set_overlay (XlFilmView *self,
+                          GdkTexture *overlay,
+                          double      opacity)
+{
+  g_return_if_fail (XL_IS_FILM_VIEW (self));
+  g_return_if_fail (!overlay || GDK_IS_TEXTURE (overlay));
+
+  g_set_object (&self->overlay, overlay);
+  self->overlay_opacity = CLAMP (opacity, 0.0, 1.0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+GdkTexture *
+xl_film_view_get_overlay (XlFilmView *self)
+{
+  g_return_val_if_fail (XL_IS_FILM_VIEW (self), NULL);
+
+  return self->overlay;
+}
+
+gboolean
+xl_film_view_get_film_rect (XlFilmView      *self,
+                            graphene_rect_t *rect)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self));
+  int height = gtk_widget_get_height (GTK_WIDGET (self));
+  double zoom;
+  double film_width;
+  double film_height;
+
+  g_return_val_if_fail (XL_IS_FILM_VIEW (self), FALSE);
+
+  if (self->image == NULL)
+    return FALSE;
+
+  zoom = xl_film_view_get_zoom (self);
+  film_width = self->image->width * zoom;
+  film_height = self->image->height * zoom;
+  graphene_rect_init (rect,
+                      (width - film_width) / 2 + self->pan_x,
+                      (height - film_height) / 2 + self->pan_y,
+                      film_width, film_height);
+
+  return TRUE;
+}
+
 static void
 xl_film_view_snapshot (GtkWidget   *widget,
                        GtkSnapshot *snapshot)
@@ -338,6 +387,7 @@ xl_film_view_snapshot (GtkWidget   *widget,
   double zoom;
   double film_width;
   double film_height;
+  graphene_rect_t film_rect;
 
   gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 0, 1 },
                              &GRAPHENE_RECT_INIT (0, 0, width, height));
@@ -351,12 +401,18 @@ xl_film_view_snapshot (GtkWidget   *widget,
   zoom = xl_film_view_get_zoom (self);
   film_width = self->image->width * zoom;
   film_height = self->image->height * zoom;
+  film_rect = GRAPHENE_RECT_INIT ((width - film_width) / 2 + self->pan_x,
+                                  (height - film_height) / 2 + self->pan_y,
+                                  film_width, film_height);
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  gtk_snapshot_append_texture (snapshot, self->texture,
-                               &GRAPHENE_RECT_INIT ((width - film_width) / 2 + self->pan_x,
-                                                    (height - film_height) / 2 + self->pan_y,
-                                                    film_width, film_height));
+  gtk_snapshot_append_texture (snapshot, self->texture, &film_rect);
+  if (self->overlay != NULL && self->overlay_opacity > 0)
+    {
+      gtk_snapshot_push_opacity (snapshot, self->overlay_opacity);
+      gtk_snapshot_append_texture (snapshot, self->overlay, &film_rect);
+      gtk_snapshot_pop (snapshot);
+    }
   gtk_snapshot_pop (snapshot);
 }
 
@@ -473,6 +529,7 @@ xl_film_view_finalize (GObject *object)
 
   g_clear_pointer (&self->image, xl_image_free);
   g_clear_object (&self->texture);
+  g_clear_object (&self->overlay);
 
   G_OBJECT_CLASS (xl_film_view_parent_class)->finalize (object);
 }

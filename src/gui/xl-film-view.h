@@ -53,6 +53,16 @@ void       xl_film_view_set_window  (XlFilmView *self,
 double     xl_film_view_get_level   (XlFilmView *self);
 void       xl_film_view_set_level   (XlFilmView *self,
                                      double      level);
+/* A picture drawn over the film, stretched onto it (any resolution: a heatmap
+ * is smooth), at the given opacity; window and level do not touch it. NULL
+ * removes it. A new image keeps the overlay: set it again or clear it. */
+void       xl_film_view_set_overlay (XlFilmView *self,
+                                     GdkTexture *overlay,
+                                     double      opacity);
+GdkTexture *xl_film_view_get_overlay (XlFilmView *self);
+/* The film's rectangle in widget coordinates, as drawn now; FALSE with no film. */
+gboolean   xl_film_view_get_film_rect (XlFilmView      *self,
+                                       graphene_rect_t *rect);
 /* The gray level a film pixel is shown with, for tests. */
 guint8     xl_film_view_map_gray    (XlFilmView *self,
                                      guint8      gray);
