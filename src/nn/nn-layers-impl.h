@@ -284,6 +284,211 @@ FN (nn_conv2d_backward) (REAL *din, REAL *dweight, const REAL *dout, const REAL 
     }
 }
 
+/* ---- Winograd F(2x2, 3x3) -------------------------------------------------
+ * A 3x3, stride-1, pad-1 convolution in 2x2 output tiles (Lavin & Gray, 2016).
+ * Each tile reads a 4x4 input patch d (rows 2*th-1 .. 2*th+2, zero outside):
+ *   V = B^T d B,  U = G g G^T,  Y = A^T (sum over input channels of U .* V) A
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+ *   G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+ *   A^T = [1 1 1 0; 0 1 -1 -1]
+ * The sum over channels at each of the 16 positions xi of the 4x4 tile is a GEMM:
+ *   M[xi] (OC, T) = U[xi] (OC, C) x V[xi] (C, T)
+ * for a chunk of T tiles, so 2.25x fewer multiply-adds than im2col, and every
+ * coefficient is 0, +-1 or +-1/2: the transforms add no rounding beyond a few
+ * extra additions (see tests/nn/test-layers.c for the measured error).
+ *
+ * Backward data is the same convolution of dout with the kernel flipped and
+ * its channels transposed. Since G J = P G (J reverses 3 entries, P swaps rows
+ * 0 and 3 of 4), the flipped kernel's transform is P U P^T: position (a, b)
+ * reads U at (p(a), p(b)), p = {3, 1, 2, 0}, transposed, and no second weight
+ * transform is needed.
+ */
+
+/* u (16, OC, C), planes nn_winograd_plane (OC * C) apart, for output channels
+ * [oc0, oc1) from weight (OC, C, 3, 3) */
+void
+FN (nn_winograd_weights) (REAL *u, const REAL *weight, int OC, int C, int oc0, int oc1)
+{
+  const size_t plane = nn_winograd_plane ((size_t) OC * C);
+
+  for (int oc = oc0; oc < oc1; oc++)
+    {
+      const REAL *g = weight + (size_t) oc * C * 9;
+      REAL *dst[16];
+      for (int xi = 0; xi < 16; xi++)
+        dst[xi] = u + xi * plane + (size_t) oc * C;
+      /* one input channel per iteration, 16 contiguous output streams: vectorizes */
+      for (int c = 0; c < C; c++)
+        {
+          const REAL *k = g + (size_t) c * 9;
+          REAL t[4][3];
+          for (int j = 0; j < 3; j++)
+            {
+              t[0][j] = k[j];
+              t[1][j] = (REAL) 0.5 * (k[j] + k[3 + j] + k[6 + j]);
+              t[2][j] = (REAL) 0.5 * (k[j] - k[3 + j] + k[6 + j]);
+              t[3][j] = k[6 + j];
+            }
+          for (int i = 0; i < 4; i++)
+            {
+              dst[4 * i + 0][c] = t[i][0];
+              dst[4 * i + 1][c] = (REAL) 0.5 * (t[i][0] + t[i][1] + t[i][2]);
+              dst[4 * i + 2][c] = (REAL) 0.5 * (t[i][0] - t[i][1] + t[i][2]);
+              dst[4 * i + 3][c] = t[i][2];
+            }
+        }
+    }
+}
+
+/* V[xi] (C, n), planes `plane` apart, for tiles [t0, t0 + n) of in (B, C, H, W) */
+static void
+FN (winograd_input) (REAL *v, size_t plane, const REAL *in, int C, int H, int W, long t0,
+                     int n)
+{
+  const int TH = (H + 1) / 2, TW = (W + 1) / 2;
+
+  for (int c = 0; c < C; c++)
+    {
+      long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
+      int th = (int) (r / TW), tw = (int) (r % TW);
+      for (int k = 0; k < n; k++)
+        {
+          const REAL *src = in + ((size_t) b * C + c) * H * W;
+          const int y0 = 2 * th - 1, x0 = 2 * tw - 1;
+          REAL d[4][4], t[4][4];
+          if (y0 >= 0 && y0 + 3 < H && x0 >= 0 && x0 + 3 < W)
+            for (int i = 0; i < 4; i++)
+              for (int j = 0; j < 4; j++)
+                d[i][j] = src[(size_t) (y0 + i) * W + x0 + j];
+          else
+            for (int i = 0; i < 4; i++)
+              for (int j = 0; j < 4; j++)
+                {
+                  int y = y0 + i, x = x0 + j;
+                  d[i][j] = y >= 0 && y < H && x >= 0 && x < W ? src[(size_t) y * W + x] : 0;
+                }
+          for (int j = 0; j < 4; j++)
+            {
+              t[0][j] = d[0][j] - d[2][j];
+              t[1][j] = d[1][j] + d[2][j];
+              t[2][j] = d[2][j] - d[1][j];
+              t[3][j] = d[1][j] - d[3][j];
+            }
+          REAL *dst = v + (size_t) c * n + k;
+          for (int i = 0; i < 4; i++)
+            {
+              dst[(4 * i + 0) * plane] = t[i][0] - t[i][2];
+              dst[(4 * i + 1) * plane] = t[i][1] + t[i][2];
+              dst[(4 * i + 2) * plane] = t[i][2] - t[i][1];
+              dst[(4 * i + 3) * plane] = t[i][1] - t[i][3];
+            }
+          if (++tw == TW)
+            {
+              tw = 0;
+              if (++th == TH)
+                {
+                  th = 0;
+                  b++;
+                }
+            }
+        }
+    }
+}
+
+/* out (B, OC, H, W) for tiles [t0, t0 + n) from M[xi] (OC, n), planes `plane`
+ * apart: = or +=, then + bias and max(0, .) */
+static void
+FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias, bool relu,
+                      bool accumulate, int OC, int H, int W, long t0, int n)
+{
+  const int TH = (H + 1) / 2, TW = (W + 1) / 2;
+
+  for (int oc = 0; oc < OC; oc++)
+    {
+      long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
+      int th = (int) (r / TW), tw = (int) (r % TW);
+      const REAL bv = bias != NULL ? bias[oc] : 0;
+      for (int k = 0; k < n; k++)
+        {
+          const REAL *src = mm + (size_t) oc * n + k;
+          REAL t[2][4], y[2][2];
+          for (int j = 0; j < 4; j++)
+            {
+              REAL m0 = src[j * plane], m1 = src[(4 + j) * plane];
+              REAL m2 = src[(8 + j) * plane], m3 = src[(12 + j) * plane];
+              t[0][j] = m0 + m1 + m2;
+              t[1][j] = m1 - m2 - m3;
+            }
+          for (int i = 0; i < 2; i++)
+            {
+              y[i][0] = t[i][0] + t[i][1] + t[i][2] + bv;
+              y[i][1] = t[i][1] - t[i][2] - t[i][3] + bv;
+            }
+          REAL *dst = out + ((size_t) b * OC + oc) * H * W;
+          const int y0 = 2 * th, x0 = 2 * tw;
+          for (int i = 0; i < 2 && y0 + i < H; i++)
+            for (int j = 0; j < 2 && x0 + j < W; j++)
+              {
+                REAL *o = dst + (size_t) (y0 + i) * W + x0 + j;
+                REAL val = y[i][j];
+                if (accumulate)
+                  val += *o;
+                if (relu && !(val > 0))
+                  val = 0;
+                *o = val;
+              }
+          if (++tw == TW)
+            {
+              tw = 0;
+              if (++th == TH)
+                {
+                  th = 0;
+                  b++;
+                }
+            }
+        }
+    }
+}
+
+/* A 3x3 stride-1 pad-1 convolution of in (B, C, H, W) into out (B, OC, H, W)
+ * over the tiles [t0, t1) of the B * ceil(H/2) * ceil(W/2) in the batch, from
+ * transformed weights u (16, OC, C), or with u_flipped, the transform of a
+ * forward convolution's weights (16, C, OC) used for its backward data pass.
+ * accumulate: out += instead of =. Chunks of tiles fill ws (ws_len floats);
+ * nothing is done when not even one tile fits. */
+void
+FN (nn_winograd_conv) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
+                       const REAL *bias, bool relu, bool accumulate, int C, int OC, int H,
+                       int W, long t0, long t1, REAL *ws, size_t ws_len)
+{
+  static const int flip[16] = { 15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0 };
+  const size_t u_plane = nn_winograd_plane ((size_t) OC * C);
+  long chunk = nn_winograd_chunk (C, OC, ws_len);
+
+  if (chunk < 1)
+    return;
+  for (long ta = t0; ta < t1; ta += chunk)
+    {
+      int n = (int) (t1 - ta < chunk ? t1 - ta : chunk);
+      size_t v_plane = nn_winograd_plane ((size_t) C * n);
+      size_t m_plane = nn_winograd_plane ((size_t) OC * n);
+      REAL *v = ws, *mm = ws + 16 * v_plane;
+      FN (winograd_input) (v, v_plane, in, C, H, W, ta, n);
+      for (int xi = 0; xi < 16; xi++)
+        {
+          if (u_flipped)
+            GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, OC, n, C, 1,
+                  u + (size_t) flip[xi] * u_plane, OC, v + (size_t) xi * v_plane, n, 0,
+                  mm + (size_t) xi * m_plane, n);
+          else
+            GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, n, C, 1,
+                  u + (size_t) xi * u_plane, C, v + (size_t) xi * v_plane, n, 0,
+                  mm + (size_t) xi * m_plane, n);
+        }
+      FN (winograd_output) (out, mm, m_plane, bias, relu, accumulate, OC, H, W, ta, n);
+    }
+}
+
 /* ---- batchnorm -----------------------------------------------------------
  * The _channels variants work on channels [c0, c1) of a (B, C, HW) tensor, so
  * the model can split channels across threads; with relu they apply max(y, 0)

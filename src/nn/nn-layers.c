@@ -49,6 +49,48 @@ nn_conv2d_images_per_gemm (const NnConvShape *s, size_t ws_len)
   return nn_conv2d_workspace (s, n) <= ws_len ? n : 0;
 }
 
+bool
+nn_conv_is_winograd (const NnConvShape *s)
+{
+  return s->kernel_h == 3 && s->kernel_w == 3 && s->stride == 1 && s->pad == 1;
+}
+
+long
+nn_winograd_tiles (const NnConvShape *s)
+{
+  return (long) s->batch * ((s->out_h + 1) / 2) * ((s->out_w + 1) / 2);
+}
+
+size_t
+nn_winograd_plane (size_t floats)
+{
+  /* 16 planes a power of two apart would share the same cache sets: one
+   * cache line more breaks the pattern and keeps 64-byte alignment */
+  return (floats + 15) / 16 * 16 + 16;
+}
+
+size_t
+nn_winograd_workspace (int C, int OC, int tiles)
+{
+  /* V (16, C, tiles) and M (16, OC, tiles) */
+  return 16 * (nn_winograd_plane ((size_t) C * tiles) + nn_winograd_plane ((size_t) OC * tiles));
+}
+
+long
+nn_winograd_chunk (int C, int OC, size_t ws_len)
+{
+  /* V and M of a chunk stay within about NN_WINOGRAD_CHUNK_BYTES (L2), with
+   * at least NN_WINOGRAD_MIN_TILES columns per GEMM when the workspace allows */
+  long bytes_per_tile = 16 * ((long) C + OC) * (long) sizeof (float);
+  long n = NN_WINOGRAD_CHUNK_BYTES / bytes_per_tile;
+
+  if (n < NN_WINOGRAD_MIN_TILES)
+    n = NN_WINOGRAD_MIN_TILES;
+  while (n > 0 && nn_winograd_workspace (C, OC, (int) n) > ws_len)
+    n = n > 16 ? n - 16 : n - 1;
+  return n;
+}
+
 #define REAL float
 #define FN(name) name
 #define GEMM cblas_sgemm

@@ -42,6 +42,25 @@ size_t nn_conv2d_workspace (const NnConvShape *s, int images);
  * not even one image fits). */
 int nn_conv2d_images_per_gemm (const NnConvShape *s, size_t ws_len);
 
+/* Winograd F(2x2, 3x3) (nn-layers-impl.h): for 3x3, stride-1, pad-1 convolutions. */
+bool nn_conv_is_winograd (const NnConvShape *s);
+/* 2x2 output tiles in the whole batch: B * ceil(OH/2) * ceil(OW/2) */
+long nn_winograd_tiles (const NnConvShape *s);
+/* The stride between two of the 16 planes of a transform of `floats` floats:
+ * weights (16, OC, C) are 16 * nn_winograd_plane (OC * C) floats. */
+size_t nn_winograd_plane (size_t floats);
+/* Floats of workspace for a chunk of `tiles` tiles of a C -> OC convolution. */
+size_t nn_winograd_workspace (int C, int OC, int tiles);
+/* Tiles per chunk (the columns of each of the 16 GEMMs) that ws_len floats allow */
+long nn_winograd_chunk (int C, int OC, size_t ws_len);
+
+#ifndef NN_WINOGRAD_CHUNK_BYTES
+#define NN_WINOGRAD_CHUNK_BYTES (1L << 20)
+#endif
+#ifndef NN_WINOGRAD_MIN_TILES
+#define NN_WINOGRAD_MIN_TILES 128
+#endif
+
 #define NN_DECLARE_LAYERS(real, sfx)                                                     \
   /* out (B,OC,OH,OW) = conv (in (B,C,H,W), weight (OC,C,KH,KW)) + bias (OC) or 0, */ \
   /* then max(out, 0) when relu */                                                     \
@@ -56,6 +75,18 @@ int nn_conv2d_images_per_gemm (const NnConvShape *s, size_t ws_len);
   void nn_conv2d_forward_rows##sfx (real *out, const real *col, const real *weight,    \
                                     const real *bias, bool relu,                       \
                                     const NnConvShape *s, int oc0, int oc1);           \
+  /* Winograd: u (16, OC, C) = G g G^T for weight rows [oc0, oc1) of (OC, C, 3, 3), */ \
+  /* its planes nn_winograd_plane (OC * C) apart */                                    \
+  void nn_winograd_weights##sfx (real *u, const real *weight, int OC, int C, int oc0,  \
+                                 int oc1);                                             \
+  /* out (B,OC,H,W) (=, or += with accumulate) = 3x3 pad-1 conv of in (B,C,H,W) on */  \
+  /* tiles [t0, t1), from u (16,OC,C); u_flipped: u is (16,C,OC) from the forward */   \
+  /* convolution OC -> C, and this is its backward data pass. Then + bias (OC) or */   \
+  /* nothing, and max(0, .) when relu. Chunks of tiles fill ws. */                     \
+  void nn_winograd_conv##sfx (real *out, const real *in, const real *u, bool u_flipped, \
+                              const real *bias, bool relu, bool accumulate, int C,     \
+                              int OC, int H, int W, long t0, long t1, real *ws,        \
+                              size_t ws_len);                                          \
   /* din (B,C,H,W) += ...; dweight (OC,C,KH,KW) += ...; either may be NULL */         \
   void nn_conv2d_backward##sfx (real *din, real *dweight, const real *dout,            \
                                 const real *in, const real *weight,                    \

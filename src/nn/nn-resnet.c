@@ -24,6 +24,7 @@ typedef struct {
   char conv_name[40], bn_name[40];   /* for profiles */
   NnConvShape shape;                 /* planned at the full batch */
   bool relu;
+  bool winograd;                     /* forward and backward data by Winograd */
   int group;
   float *weight, *dweight;           /* (OC, IC, KH, KW) */
   float *bias;                       /* (OC): only in inference plans, for folding */
@@ -64,12 +65,16 @@ struct NnResnet {
   size_t n_argmax;
   float *ws;                         /* im2col workspace: one slice per thread */
   size_t ws_len, ws_per_thread;
+  float *wino_u;                     /* Winograd-transformed weights (16, OC, IC) of the
+                                        convolution running now, shared by the threads */
+  size_t wino_u_len;
   float *dw_private;                 /* weight gradients of threads 1.., summed into 0's */
   size_t dw_private_len;
   NnPool *pool;
   int threads;
 
   bool profiling;
+  bool profile_cpu;                  /* NN_PROFILE_CLOCK=cpu: see run_job */
   NnProfileEntry profile[96];
   int n_profile;
 
@@ -124,6 +129,7 @@ typedef struct {
   size_t max_block_act;              /* largest activation after the stem, per batch */
   size_t ws_need;                    /* largest workspace one image of a conv needs */
   size_t max_weight;                 /* largest convolution weight */
+  size_t max_wino_u;                 /* largest Winograd weight transform */
   float *infer_bufs[5];              /* inference plans rotate through these */
 } Planner;
 
@@ -212,6 +218,22 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
   size_t n_weight = (size_t) out_c * in_c * kernel * kernel;
   if (n_weight > p->max_weight)
     p->max_weight = n_weight;
+  /* Winograd where an image has enough tiles: on layer4's 7x7 maps (16 tiles)
+   * the weight transform (16 * OC * IC floats, written and read again) costs
+   * as much as the GEMMs save. Measured with one thread, batch 8, IC = OC = 512
+   * at 7x7: im2col 15.1 ms, Winograd 14.3 ms forward; at batch 1 2.4 against
+   * 4.9 ms. At 14x14 and 256 channels Winograd takes 10.3 ms to im2col's 13.6. */
+  u->winograd = m->cfg.conv_algo == NN_CONV_ALGO_WINOGRAD && nn_conv_is_winograd (&u->shape)
+                && ((u->shape.out_h + 1) / 2) * ((u->shape.out_w + 1) / 2) >= 36;
+  if (u->winograd)
+    {
+      size_t wino_ws = nn_winograd_workspace (in_c, out_c, 1);
+      if (wino_ws > p->ws_need)
+        p->ws_need = wino_ws;
+      size_t wino_u = 16 * nn_winograd_plane ((size_t) out_c * in_c);
+      if (wino_u > p->max_wino_u)
+        p->max_wino_u = wino_u;
+    }
   if (m->cfg.training)
     {
       u->save_mean = arena_take (&p->acts, out_c);
@@ -382,6 +404,12 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->cfg = *cfg;
   if (m->cfg.workspace_floats == 0)
     m->cfg.workspace_floats = DEFAULT_WORKSPACE_FLOATS;
+  if (m->cfg.conv_algo == NN_CONV_ALGO_AUTO)
+    {
+      const char *algo = getenv ("NN_CONV_ALGO");
+      m->cfg.conv_algo = algo != NULL && strcmp (algo, "im2col") == 0 ? NN_CONV_ALGO_IM2COL
+                                                                     : NN_CONV_ALGO_WINOGRAD;
+    }
 
   /* pass 1: count */
   memset (&p, 0, sizeof p);
@@ -404,6 +432,7 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->ws_per_thread = (m->ws_per_thread + 15) & ~(size_t) 15;
   m->ws_len = m->ws_per_thread * (size_t) m->threads;
   m->dw_private_len = cfg->training ? p.max_weight * (size_t) (m->threads - 1) : 0;
+  m->wino_u_len = p.max_wino_u;
   if (!cfg->training)
     {
       size_t stem_act = (size_t) cfg->batch * cfg->width * m->stem.shape.out_h
@@ -424,6 +453,7 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->argmax = aligned_block (m->n_argmax * sizeof (int32_t));
   m->ws = aligned_block (m->ws_len * sizeof (float));
   m->dw_private = aligned_block (m->dw_private_len * sizeof (float));
+  m->wino_u = aligned_block (m->wino_u_len * sizeof (float));
   m->pool = nn_pool_new (m->threads);
   if (cfg->training)
     {
@@ -434,7 +464,7 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->n_act_floats = act_floats;
   if (m->param_block == NULL || m->buffer_block == NULL || m->counter_block == NULL
       || m->act_block == NULL || m->argmax == NULL || m->ws == NULL || m->dw_private == NULL
-      || m->pool == NULL
+      || m->wino_u == NULL || m->pool == NULL
       || (cfg->training && (m->grad_block == NULL || m->m_block == NULL || m->v_block == NULL)))
     {
       size_t total = nn_resnet_memory_bytes (m);
@@ -483,6 +513,7 @@ nn_resnet_free (NnResnet *m)
   free (m->argmax);
   free (m->ws);
   free (m->dw_private);
+  free (m->wino_u);
   nn_pool_free (m->pool);
   free (m);
 }
@@ -497,7 +528,8 @@ size_t
 nn_resnet_memory_bytes (const NnResnet *m)
 {
   size_t floats = m->n_param_floats * (m->cfg.training ? 4 : 1) + m->n_buffer_floats
-                  + m->n_act_floats + m->ws_len + m->dw_private_len;
+                  + m->n_act_floats + m->ws_len + m->dw_private_len
+                  + m->wino_u_len;
   return floats * sizeof (float) + m->n_counters * sizeof (int64_t)
          + m->n_argmax * sizeof (int32_t);
 }
@@ -669,6 +701,9 @@ typedef enum {
   JOB_IM2COL,            /* fewer images than threads: im2col split by channels, */
   JOB_CONV_ROWS,         /* then the GEMM split by output channels */
   JOB_CONV_BACKWARD,
+  JOB_WINO_WEIGHTS,      /* Winograd: the weight transform split by output channels, */
+  JOB_WINO_FORWARD,      /* then the tiles of the batch split across threads */
+  JOB_WINO_BACKWARD,     /* backward data, from the forward's weight transform */
   JOB_SUM_WEIGHT_GRADS,
   JOB_BN_TRAIN,
   JOB_BN_EVAL,
@@ -697,13 +732,33 @@ typedef struct {
   bool relu;             /* fuse max(x, 0) after BatchNorm or a folded conv */
   bool train;            /* keep what backward needs (max-pool's argmax) */
   bool no_weight_grad;   /* backward: input gradient only, parameters untouched */
+  bool backward;         /* JOB_WINO_WEIGHTS: profiled as part of backward */
+  double cpu_seconds[64]; /* profiling by CPU time: per thread */
   size_t n;              /* elementwise length */
   const NnOptimConfig *optim;
   double lr;
 } Job;
 
+static void job_task_run (void *ctx, int task, int thread);
+static double thread_cpu_seconds (void);
+
 static void
 job_task (void *ctx, int task, int thread)
+{
+  Job *j = ctx;
+
+  if (!j->m->profile_cpu)
+    {
+      job_task_run (ctx, task, thread);
+      return;
+    }
+  double t0 = thread_cpu_seconds ();
+  job_task_run (ctx, task, thread);
+  j->cpu_seconds[thread] += thread_cpu_seconds () - t0;
+}
+
+static void
+job_task_run (void *ctx, int task, int thread)
 {
   Job *j = ctx;
   NnResnet *m = j->m;
@@ -767,6 +822,29 @@ job_task (void *ctx, int task, int thread)
                                     m->folded ? j->u->bias : NULL, j->relu, s, (int) c0,
                                     (int) c1);
           }
+        break;
+      }
+    case JOB_WINO_WEIGHTS:
+      {
+        const NnConvShape *s = &j->u->shape;
+        nn_split_range (s->out_c, T, task, &c0, &c1);
+        nn_winograd_weights (m->wino_u, j->u->weight, s->out_c, s->in_c, (int) c0, (int) c1);
+        break;
+      }
+    case JOB_WINO_FORWARD:
+    case JOB_WINO_BACKWARD:
+      {
+        NnConvShape s = j->u->shape;
+        float *ws = m->ws + (size_t) thread * m->ws_per_thread;
+        s.batch = j->B;
+        nn_split_range (nn_winograd_tiles (&s), T, task, &b0, &b1);
+        if (j->kind == JOB_WINO_FORWARD)
+          nn_winograd_conv (j->out, j->in, m->wino_u, false, m->folded ? j->u->bias : NULL,
+                            j->relu, false, s.in_c, s.out_c, s.in_h, s.in_w, b0, b1, ws,
+                            m->ws_per_thread);
+        else
+          nn_winograd_conv (j->din, j->dout, m->wino_u, true, NULL, false, true, s.out_c,
+                            s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
         break;
       }
     case JOB_SUM_WEIGHT_GRADS:
@@ -877,6 +955,14 @@ job_task (void *ctx, int task, int thread)
 }
 
 static double
+thread_cpu_seconds (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double
 now_seconds (void)
 {
   struct timespec ts;
@@ -909,6 +995,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
     [JOB_ZERO] = "zero/copy", [JOB_COPY] = "zero/copy", [JOB_OPTIM] = "optimizer",
   };
   bool backward = job->kind == JOB_CONV_BACKWARD || job->kind == JOB_SUM_WEIGHT_GRADS
+                  || job->kind == JOB_WINO_BACKWARD
+                  || (job->kind == JOB_WINO_WEIGHTS && job->backward)
                   || job->kind == JOB_BN_BACKWARD || job->kind == JOB_MAXPOOL_BACKWARD
                   || job->kind == JOB_AVGPOOL_BACKWARD || job->kind == JOB_RELU_BACKWARD
                   || job->kind == JOB_OPTIM || job->kind == JOB_ZERO || job->kind == JOB_COPY;
@@ -917,7 +1005,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
 
   if (job->u != NULL && (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_BACKWARD
                          || job->kind == JOB_SUM_WEIGHT_GRADS || job->kind == JOB_IM2COL
-                         || job->kind == JOB_CONV_ROWS))
+                         || job->kind == JOB_CONV_ROWS || job->kind == JOB_WINO_WEIGHTS
+                         || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD))
     {
       const NnConvShape *s = &job->u->shape;
       /* a row-split job covers one image; job->B is then that image's index */
@@ -925,7 +1014,10 @@ profile_job (NnResnet *m, const Job *job, double seconds)
       double macs = images * s->out_c * s->out_h * s->out_w * s->in_c * s->kernel_h
                     * s->kernel_w;
       name = job->u->conv_name;
-      if (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_ROWS)
+      /* Winograd is credited with the direct convolution's work, so that its
+       * GFLOP/s compare with im2col's as speed */
+      if (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_ROWS
+          || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD)
         flop = 2 * macs;
       else if (job->kind == JOB_CONV_BACKWARD)
         flop = 2 * macs * (job->din != NULL ? 2 : 1);
@@ -948,7 +1040,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
     {
       e->forward_seconds += seconds;
       e->forward_flop += flop;
-      if (job->kind != JOB_IM2COL)
+      if (job->kind != JOB_IM2COL && job->kind != JOB_WINO_WEIGHTS)
         e->calls++;
     }
 }
@@ -960,14 +1052,26 @@ run_job (NnResnet *m, Job *job)
 
   job->m = m;
   nn_pool_run (m->pool, m->threads, job_task, job);
-  if (m->profiling)
+  if (m->profiling && m->profile_cpu)
+    {
+      /* the CPU time the tasks took, per thread: on a machine shared with
+       * other work this measures the job rather than the scheduler */
+      double cpu = 0;
+      for (int t = 0; t < m->threads; t++)
+        cpu += job->cpu_seconds[t];
+      profile_job (m, job, cpu / m->threads);
+    }
+  else if (m->profiling)
     profile_job (m, job, now_seconds () - t0);
 }
 
 void
 nn_resnet_set_profiling (NnResnet *m, bool enabled)
 {
+  const char *clock = getenv ("NN_PROFILE_CLOCK");
+
   m->profiling = enabled;
+  m->profile_cpu = enabled && clock != NULL && strcmp (clock, "cpu") == 0;
 }
 
 void
@@ -997,6 +1101,16 @@ parallel_zero (NnResnet *m, float *x, size_t n)
 static void
 conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu)
 {
+  if (u->winograd)
+    {
+      /* split by tiles, which works as well for one image as for many */
+      Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u };
+      Job conv = { .kind = JOB_WINO_FORWARD, .u = u, .B = B, .in = in, .out = out,
+                   .relu = relu };
+      run_job (m, &weights);
+      run_job (m, &conv);
+      return;
+    }
   if (B >= m->threads || m->ws_len < nn_conv2d_workspace (&u->shape, 1))
     {
       Job conv = { .kind = JOB_CONV_FORWARD, .u = u, .B = B, .in = in, .out = out,
@@ -1279,6 +1393,16 @@ nn_resnet_zero_grad (NnResnet *m)
     memset (m->grad_block, 0, m->n_param_floats * sizeof (float));
 }
 
+/* din (B, IC, H, W) += the convolution's backward data pass, by Winograd */
+static void
+conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int B)
+{
+  Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u, .backward = true };
+  Job conv = { .kind = JOB_WINO_BACKWARD, .u = u, .B = B, .din = din, .dout = dout };
+  run_job (m, &weights);
+  run_job (m, &conv);
+}
+
 /* dout (B,OC,OH,OW) is d loss / d unit output *after* its ReLU (if any) has been
  * applied by the caller. Overwrites dout with d loss / d conv_out, then
  * accumulates into din (may be NULL) and the unit's parameter gradients. */
@@ -1288,13 +1412,17 @@ unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, i
   Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
              .dout = dout };
   run_job (m, &bn);
-  Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout };
+  /* with Winograd, im2col computes the weight gradient only */
+  Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in,
+               .din = u->winograd ? NULL : din, .dout = dout };
   run_job (m, &conv);
   if (m->threads > 1)
     {
       Job sum = { .kind = JOB_SUM_WEIGHT_GRADS, .u = u };
       run_job (m, &sum);
     }
+  if (u->winograd && din != NULL)
+    conv_backward_data_winograd (m, u, din, dout, B);
 }
 
 static void
@@ -1416,6 +1544,12 @@ unit_backward_eval (NnResnet *m, Unit *u, float *din, float *dout, const float *
     {
       Job bn = { .kind = JOB_BN_BACKWARD_EVAL, .u = u, .B = B, .din = dout, .dout = dout };
       run_job (m, &bn);
+    }
+  if (u->winograd)
+    {
+      if (din != NULL)
+        conv_backward_data_winograd (m, u, din, dout, B);
+      return;
     }
   Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout,
                .no_weight_grad = true };

@@ -31,6 +31,14 @@
 
 typedef struct NnResnet NnResnet;
 
+/* How 3x3 stride-1 convolutions (forward and backward data) are computed. */
+typedef enum {
+  NN_CONV_ALGO_AUTO = 0,    /* the environment's NN_CONV_ALGO (im2col or winograd),
+                               read when the model is made; else Winograd */
+  NN_CONV_ALGO_IM2COL,      /* im2col + GEMM, as every other convolution */
+  NN_CONV_ALGO_WINOGRAD,    /* Winograd F(2x2, 3x3): 2.25x fewer multiply-adds */
+} NnConvAlgo;
+
 typedef struct {
   int num_classes;          /* 1000 for ImageNet, 2 for NORMAL/PNEUMONIA */
   int width;                /* channels of the stem: 64 is ResNet-18 */
@@ -45,6 +53,7 @@ typedef struct {
   int threads;              /* threads the model computes with; 0: one per CPU.
                                OpenBLAS is set to one thread: the model splits
                                its work across its own threads (nn-pool.h) */
+  NnConvAlgo conv_algo;     /* 3x3 stride-1 convolutions; 0 (AUTO) as above */
   bool keep_activations;    /* an inference plan that keeps every layer's output
                                (not only the last few), so that
                                nn_resnet_backward_to_group can run after a forward:
@@ -156,7 +165,10 @@ NnStatus nn_resnet_fold_batchnorm (NnResnet *model, NnError *err);
 
 /* Per-layer timing for `xraylab-cli bench --profile`: with profiling on, every
  * layer's forward and backward wall time and floating-point work accumulate
- * into one entry per layer ("layer2.0.conv1", "layer2.0.bn1", "maxpool", ...). */
+ * into one entry per layer ("layer2.0.conv1", "layer2.0.bn1", "maxpool", ...).
+ * With NN_PROFILE_CLOCK=cpu in the environment the seconds are the threads' CPU
+ * time per thread instead of wall time: steadier on a machine shared with other
+ * work, where wall time mostly measures the scheduler. */
 typedef struct {
   char name[48];
   double forward_seconds, backward_seconds;
