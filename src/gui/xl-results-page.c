@@ -1236,10 +1236,11 @@ report_thread (GTask        *task,
   {
     XlRunReport report = {
       .run_dir = scratch_run,
+      .shown_run_dir = run->run_dir,
       .seed = run->config.seed,
       .history = (const XlEpochRecord *) run->history->data,
       .n_history = run->history->len,
-      .planned_epochs = run->history->len,
+      .planned_epochs = run->config.epochs,
       .batches = (const XlBatchPoint *) run->batches->data,
       .n_batches = run->batches->len,
       .best_epoch = run->best_epoch,

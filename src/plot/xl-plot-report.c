@@ -226,7 +226,8 @@ static char *
 summary_markup (const XlRunReport *r)
 {
   GString *s = g_string_new (NULL);
-  g_autofree char *dir = g_markup_escape_text (r->run_dir, -1);
+  g_autofree char *dir = g_markup_escape_text (r->shown_run_dir != NULL ? r->shown_run_dir
+                                                                        : r->run_dir, -1);
 
   g_string_append_printf (s, "<span size='x-large' weight='bold'>X-Ray Lab training report</span>\n"
                           "%s\n\n", dir);

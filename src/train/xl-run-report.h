@@ -25,6 +25,8 @@ typedef struct {
 
 typedef struct {
   const char *run_dir;
+  const char *shown_run_dir;       /* named on the title page; NULL: run_dir (an export
+                                    * drawn in a scratch folder names the real run) */
   const XlDataset *ds;
   XlImageCache *cache;             /* decoded films, for the augmented-batch picture */
   const void *train_transform;     /* const XlTransformConfig *: the training augmentation */
