@@ -705,6 +705,70 @@ test_export (void)
   }
 }
 
+typedef struct
+{
+  gint64 last;
+  gint64 max_gap;
+} GapProbe;
+
+static gboolean
+gap_probe_cb (gpointer user_data)
+{
+  GapProbe *probe = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (probe->last > 0)
+    probe->max_gap = MAX (probe->max_gap, now - probe->last);
+  probe->last = now;
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* A film of Kermany's size: decoded, predicted and mapped while the window
+ * keeps drawing; the heat is capped, the film shown at full resolution. */
+static void
+test_large_film (void)
+{
+  g_autofree char *source = g_build_filename (tmp_root, "opened film.jpeg", NULL);
+  g_autofree char *large = g_build_filename (tmp_root, "large.jpeg", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (large);
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GdkPixbuf) scaled = NULL;
+  g_autoptr(GError) error = NULL;
+  GapProbe probe = { 0 };
+  XlCamResult *result;
+  XlReviewItem *item;
+  guint probe_id;
+  int width;
+  int height;
+
+  pixbuf = gdk_pixbuf_new_from_file (source, &error);
+  g_assert_no_error (error);
+  width = gdk_pixbuf_get_width (pixbuf) * 14;
+  height = gdk_pixbuf_get_height (pixbuf) * 14;
+  scaled = gdk_pixbuf_scale_simple (pixbuf, width, height, GDK_INTERP_BILINEAR);
+  g_assert_true (gdk_pixbuf_save (scaled, large, "jpeg", &error, "quality", "90", NULL));
+  g_assert_no_error (error);
+
+  probe_id = g_timeout_add (10, gap_probe_cb, &probe);
+  xl_review_page_open_files (page (), &file, 1);
+  item = xl_review_page_get_selected (page ());
+  g_assert_cmpstr (xl_review_item_get_path (item), ==, large);
+  g_assert_true (wait_until (opened_predicted, item));
+  paint_frames (3);
+  g_source_remove (probe_id);
+
+  result = xl_review_page_get_result (page ());
+  g_assert_cmpuint (result->film->width, ==, (guint) width);
+  g_assert_cmpuint (result->film->height, ==, (guint) height);
+  g_assert_cmpuint (MAX (result->heat_width, result->heat_height), <=, 1024);
+  g_test_message ("a %dx%d film: heat %ux%u, the main loop's longest gap %.0f ms", width, height,
+                  result->heat_width, result->heat_height, probe.max_gap / 1000.0);
+  /* A frame or two of a 5-megapixel texture, never the network's time. */
+  g_assert_cmpint (probe.max_gap, <, 1500 * 1000);
+  save_screenshot (GTK_WIDGET (window), "review-large-film");
+}
+
 static void
 test_model_only (void)
 {
@@ -812,6 +876,7 @@ main (int    argc,
   g_test_add_func ("/gui/review/layers", test_layers);
   g_test_add_func ("/gui/review/open-image", test_open_image);
   g_test_add_func ("/gui/review/export", test_export);
+  g_test_add_func ("/gui/review/large-film", test_large_film);
   g_test_add_func ("/gui/review/model-only", test_model_only);
   g_test_add_func ("/gui/review/close", test_close);
 
