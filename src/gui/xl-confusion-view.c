@@ -65,10 +65,15 @@ update_description (XlConfusionView *self)
 
   for (guint t = 0; t < n_classes (self); t++)
     for (guint p = 0; p < n_classes (self); p++)
-      /* Translators: one cell of the confusion matrix, read aloud */
-      g_string_append_printf (text, _("True %s, predicted %s: %" G_GUINT64_FORMAT ". "),
-                              self->class_names[t], self->class_names[p],
-                              xl_confusion_matrix_get (self->matrix, t, p));
+      {
+        g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT,
+                                                  xl_confusion_matrix_get (self->matrix, t, p));
+
+        /* Translators: one cell of the confusion matrix, read aloud: true
+         * class, predicted class, number of films */
+        g_string_append_printf (text, _("True %s, predicted %s: %s. "),
+                                self->class_names[t], self->class_names[p], count);
+      }
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text->str,
@@ -405,12 +410,18 @@ xl_confusion_view_query_tooltip (GtkWidget  *widget,
     return FALSE;
 
   share = xl_confusion_matrix_row_fraction (self->matrix, t, p);
-  /* Translators: the tooltip of a confusion-matrix cell: true class,
-   * predicted class, films, their share of the true class */
-  text = g_strdup_printf (_("True %s, predicted %s\n%" G_GUINT64_FORMAT " films, %.1f%% of %s\nClick to review them"),
-                          self->class_names[t], self->class_names[p],
-                          xl_confusion_matrix_get (self->matrix, t, p),
-                          isfinite (share) ? 100 * share : 0.0, self->class_names[t]);
+  {
+    guint64 n = xl_confusion_matrix_get (self->matrix, t, p);
+    g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+
+    /* Translators: the tooltip of a confusion-matrix cell: true class,
+     * predicted class, films, their share of the true class */
+    text = g_strdup_printf (ngettext ("True %s, predicted %s\n%s film, %.1f%% of %s\nClick to review it",
+                                      "True %s, predicted %s\n%s films, %.1f%% of %s\nClick to review them",
+                                      (unsigned long) MIN (n, G_MAXULONG)),
+                            self->class_names[t], self->class_names[p], count,
+                            isfinite (share) ? 100 * share : 0.0, self->class_names[t]);
+  }
   gtk_tooltip_set_text (tooltip, text);
 
   return TRUE;

@@ -196,10 +196,19 @@ update_parameters (XlTrainPage *self)
                       &self->parameters, &self->trainable);
 
   share = 100.0 * (double) self->trainable / (double) MAX (self->parameters, 1);
-  /* Translators: trainable parameters of all parameters, and the share */
-  text = g_strdup_printf (_("%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " (%.*f%%)"),
-                          self->trainable, self->parameters,
-                          share >= 10 || share == 0 ? 0 : share >= 1 ? 1 : 2, share);
+  /* The numbers are formatted first: a translatable string cannot hold
+   * G_GUINT64_FORMAT, which xgettext does not expand. */
+  {
+    g_autofree char *trainable = g_strdup_printf ("%'" G_GUINT64_FORMAT, self->trainable);
+    g_autofree char *parameters = g_strdup_printf ("%'" G_GUINT64_FORMAT, self->parameters);
+    g_autofree char *percent = g_strdup_printf ("%.*f%%",
+                                                share >= 10 || share == 0 ? 0 : share >= 1 ? 1 : 2,
+                                                share);
+
+    /* Translators: trainable parameters of all parameters, and their share
+     * in percent, e.g. "513 of 11,177,538 (0.00%)" */
+    text = g_strdup_printf (_("%s of %s (%s)"), trainable, parameters, percent);
+  }
   adw_action_row_set_subtitle (self->parameters_row, text);
 }
 
@@ -1014,6 +1023,19 @@ xl_train_page_update_sensitivity (XlTrainPage *self)
 
   if (self->dataset == NULL && !running)
     set_status (self, _("Open a data set in the Data view to train on it."), FALSE);
+  else if (!running && xl_train_runner_get_status (self->runner)->run_dir == NULL)
+    {
+      guint n_train = 0;
+      g_autofree char *text = NULL;
+
+      /* Before the first run: what Start will do. */
+      xl_dataset_split_indices (self->dataset, XL_SPLIT_TRAIN, &n_train);
+      text = g_strdup_printf (ngettext ("Ready to train on %u film. Press Start (Ctrl+Enter).",
+                                        "Ready to train on %u films. Press Start (Ctrl+Enter).",
+                                        n_train),
+                              n_train);
+      set_status (self, text, FALSE);
+    }
 }
 
 static void

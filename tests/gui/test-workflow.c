@@ -301,6 +301,12 @@ test_open_dataset (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (page),
                                                                                     XL_TYPE_DATA_PAGE,
                                                                                     "skipped_group"))));
+
+  /* The Train view no longer asks for a data set: it says what Start does. */
+  g_test_message ("train status: %s",
+                  xl_train_page_get_status_text (xl_window_get_train_page (window)));
+  g_assert_nonnull (strstr (xl_train_page_get_status_text (xl_window_get_train_page (window)),
+                            "Ready to train on"));
 }
 
 static void
