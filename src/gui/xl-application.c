@@ -35,6 +35,7 @@ struct _XlApplication
 
   /* What to open at start, and the hidden options that keep tests small */
   char           *data_path;
+  char           *run_path;
   gboolean        demo;
   gboolean        auto_train;
   gboolean        test_options;
@@ -49,6 +50,8 @@ G_DEFINE_FINAL_TYPE (XlApplication, xl_application, ADW_TYPE_APPLICATION)
 static const GOptionEntry main_entries[] = {
   { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Open the synthetic demo data set, drawing it the first time"), NULL },
+  { "run", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+    N_("Show a finished run folder in Results and Review"), N_("RUN") },
   { "version", 0, 0, G_OPTION_ARG_NONE, NULL,
     N_("Show the version and exit"), NULL },
   /* Hidden: for tests and documentation */
@@ -237,6 +240,7 @@ xl_application_handle_local_options (GApplication *app,
   const char *screenshot_path = NULL;
   const char *screenshot_view = NULL;
   const char *data_path = NULL;
+  const char *run_path = NULL;
   gboolean own_instance = FALSE;
 
   g_assert (XL_IS_APPLICATION (self));
@@ -264,6 +268,13 @@ xl_application_handle_local_options (GApplication *app,
         }
       g_free (self->screenshot_view);
       self->screenshot_view = g_strdup (screenshot_view);
+    }
+
+  if (g_variant_dict_lookup (options, "run", "^&ay", &run_path))
+    {
+      g_free (self->run_path);
+      self->run_path = g_strdup (run_path);
+      own_instance = TRUE;
     }
 
   if (g_variant_dict_lookup (options, "data", "^&ay", &data_path))
@@ -338,6 +349,16 @@ xl_application_prepare_window (XlApplication *self,
            && *(last = g_settings_get_string (settings, "last-dataset")) != '\0'
            && g_file_test (last, G_FILE_TEST_EXISTS))
     xl_window_open_dataset (window, last);
+
+  if (self->run_path != NULL)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (xl_window_open_run (window, self->run_path, &error))
+        xl_window_show_view (window, "results");
+      else
+        g_printerr ("xraylab: %s\n", error->message);
+    }
 
   if (self->auto_train)
     xl_window_set_auto_train (window, TRUE);
@@ -514,6 +535,7 @@ xl_application_finalize (GObject *object)
   g_clear_pointer (&self->screenshot_path, g_free);
   g_clear_pointer (&self->screenshot_view, g_free);
   g_clear_pointer (&self->data_path, g_free);
+  g_clear_pointer (&self->run_path, g_free);
 
   G_OBJECT_CLASS (xl_application_parent_class)->finalize (object);
 }

@@ -260,6 +260,28 @@ test_auto_train_screenshot (void)
   g_assert_cmpuint (colors, >, MIN_DISTINCT_COLORS);
   cairo_surface_destroy (surface);
 
+  /* --run shows that run folder: Results and Review draw it. */
+  for (guint v = 0; v < 2; v++)
+    {
+      const char *view = v == 0 ? "results" : "review";
+      g_autofree char *run_arg = g_strconcat ("--run=", runs, G_DIR_SEPARATOR_S, run, NULL);
+      g_autofree char *view_arg = g_strconcat ("--screenshot-view=", view, NULL);
+      g_autofree char *name = g_strconcat ("xraylab-", view, ".png", NULL);
+      g_autofree char *view_png = g_build_filename (g_getenv ("G_TEST_BUILDDIR"), name, NULL);
+      g_autofree char *view_screenshot_arg = g_strconcat ("--screenshot=", view_png, NULL);
+      const char *view_args[] = { g_getenv ("XL_APP"), run_arg, view_arg, view_screenshot_arg,
+                                  NULL };
+
+      g_unlink (view_png);
+      run_app (env, view_args);
+      surface = cairo_image_surface_create_from_png (view_png);
+      g_assert_cmpint (cairo_surface_status (surface), ==, CAIRO_STATUS_SUCCESS);
+      colors = count_distinct_colors (surface);
+      g_test_message ("%s: %u distinct colours", view_png, colors);
+      g_assert_cmpuint (colors, >, MIN_DISTINCT_COLORS);
+      cairo_surface_destroy (surface);
+    }
+
   g_clear_pointer (&dir, g_dir_close);
   remove_tree (tmp);
 }
