@@ -92,7 +92,7 @@ FN (conv_epilogue) (REAL *out, const REAL *bias, bool relu, int OC, size_t OHW)
         for (size_t i = 0; i < OHW; i++)
           {
             REAL v = o[i] + b;
-            o[i] = v > 0 ? v : 0;
+            o[i] = v < 0 ? 0 : v;       /* NaN stays NaN, as in PyTorch */
           }
       else if (bias != NULL)
         for (size_t i = 0; i < OHW; i++)
@@ -433,7 +433,7 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
                 REAL val = y[i][j];
                 if (accumulate)
                   val += *o;
-                if (relu && !(val > 0))
+                if (relu && val < 0)
                   val = 0;
                 *o = val;
               }
@@ -487,6 +487,117 @@ FN (nn_winograd_conv) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
         }
       FN (winograd_output) (out, mm, m_plane, bias, relu, accumulate, OC, H, W, ta, n);
     }
+}
+
+/* Weight gradient by the same transforms: with M = U .* V and U = G g G^T,
+ *   dM = A dY A^T per tile,  dU[xi] (OC, C) += dM[xi] (OC, T) x V[xi]^T (T, C),
+ *   dg = G^T dU G
+ * so the 16 GEMMs reduce over the tiles, and each thread keeps its own dU. */
+
+/* dM[xi] (OC, n), planes `plane` apart, for tiles [t0, t0 + n) of dout (B, OC, H, W) */
+static void
+FN (winograd_output_grad) (REAL *dm, size_t plane, const REAL *dout, int OC, int H, int W,
+                           long t0, int n)
+{
+  const int TH = (H + 1) / 2, TW = (W + 1) / 2;
+
+  for (int oc = 0; oc < OC; oc++)
+    {
+      long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
+      int th = (int) (r / TW), tw = (int) (r % TW);
+      for (int k = 0; k < n; k++)
+        {
+          const REAL *src = dout + ((size_t) b * OC + oc) * H * W;
+          const int y0 = 2 * th, x0 = 2 * tw;
+          REAL y[2][2], t[4][2];
+          for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++)
+              y[i][j] = y0 + i < H && x0 + j < W ? src[(size_t) (y0 + i) * W + x0 + j] : 0;
+          /* A = [1 0; 1 1; 1 -1; 0 -1] */
+          for (int j = 0; j < 2; j++)
+            {
+              t[0][j] = y[0][j];
+              t[1][j] = y[0][j] + y[1][j];
+              t[2][j] = y[0][j] - y[1][j];
+              t[3][j] = -y[1][j];
+            }
+          REAL *dst = dm + (size_t) oc * n + k;
+          for (int i = 0; i < 4; i++)
+            {
+              dst[(4 * i + 0) * plane] = t[i][0];
+              dst[(4 * i + 1) * plane] = t[i][0] + t[i][1];
+              dst[(4 * i + 2) * plane] = t[i][0] - t[i][1];
+              dst[(4 * i + 3) * plane] = -t[i][1];
+            }
+          if (++tw == TW)
+            {
+              tw = 0;
+              if (++th == TH)
+                {
+                  th = 0;
+                  b++;
+                }
+            }
+        }
+    }
+}
+
+void
+FN (nn_winograd_dweight_tiles) (REAL *du, const REAL *in, const REAL *dout, int C, int OC,
+                                int H, int W, long t0, long t1, REAL *ws, size_t ws_len)
+{
+  const size_t u_plane = nn_winograd_plane ((size_t) OC * C);
+  long chunk = nn_winograd_chunk (C, OC, ws_len);
+
+  if (chunk < 1)
+    return;
+  for (long ta = t0; ta < t1; ta += chunk)
+    {
+      int n = (int) (t1 - ta < chunk ? t1 - ta : chunk);
+      size_t v_plane = nn_winograd_plane ((size_t) C * n);
+      size_t m_plane = nn_winograd_plane ((size_t) OC * n);
+      REAL *v = ws, *dm = ws + 16 * v_plane;
+      FN (winograd_input) (v, v_plane, in, C, H, W, ta, n);
+      FN (winograd_output_grad) (dm, m_plane, dout, OC, H, W, ta, n);
+      for (int xi = 0; xi < 16; xi++)
+        GEMM (CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, n, 1, dm + (size_t) xi * m_plane,
+              n, v + (size_t) xi * v_plane, n, 1, du + (size_t) xi * u_plane, C);
+    }
+}
+
+void
+FN (nn_winograd_dweight_finish) (REAL *dweight, const REAL *const *du, int n_du, int OC, int C,
+                                 int oc0, int oc1)
+{
+  const size_t plane = nn_winograd_plane ((size_t) OC * C);
+
+  for (int oc = oc0; oc < oc1; oc++)
+    for (int c = 0; c < C; c++)
+      {
+        size_t at = (size_t) oc * C + c;
+        REAL s[4][4], t[3][4];
+        for (int xi = 0; xi < 16; xi++)
+          {
+            REAL sum = 0;
+            for (int i = 0; i < n_du; i++)
+              sum += du[i][xi * plane + at];
+            s[xi / 4][xi % 4] = sum;
+          }
+        /* G^T = [1 1/2 1/2 0; 0 1/2 -1/2 0; 0 1/2 1/2 1] */
+        for (int j = 0; j < 4; j++)
+          {
+            t[0][j] = s[0][j] + (REAL) 0.5 * (s[1][j] + s[2][j]);
+            t[1][j] = (REAL) 0.5 * (s[1][j] - s[2][j]);
+            t[2][j] = (REAL) 0.5 * (s[1][j] + s[2][j]) + s[3][j];
+          }
+        REAL *g = dweight + at * 9;
+        for (int i = 0; i < 3; i++)
+          {
+            g[3 * i + 0] += t[i][0] + (REAL) 0.5 * (t[i][1] + t[i][2]);
+            g[3 * i + 1] += (REAL) 0.5 * (t[i][1] - t[i][2]);
+            g[3 * i + 2] += (REAL) 0.5 * (t[i][1] + t[i][2]) + t[i][3];
+          }
+      }
 }
 
 /* ---- batchnorm -----------------------------------------------------------
@@ -548,7 +659,7 @@ FN (bn_apply) (REAL *out, const REAL *in, int B, int C, int HW, int c, REAL alph
         for (int i = 0; i < HW; i++)
           {
             REAL v = x[i] * alpha + shift;
-            y[i] = v > 0 ? v : 0;
+            y[i] = v < 0 ? 0 : v;       /* NaN stays NaN, as in PyTorch */
           }
       else
         for (int i = 0; i < HW; i++)
@@ -710,7 +821,7 @@ void
 FN (nn_relu_forward) (REAL *x, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    x[i] = x[i] > 0 ? x[i] : 0;
+    x[i] = x[i] < 0 ? 0 : x[i];
 }
 
 void
@@ -726,7 +837,7 @@ FN (nn_add_relu_forward) (REAL *a, const REAL *b, size_t n)
   for (size_t i = 0; i < n; i++)
     {
       REAL v = a[i] + b[i];
-      a[i] = v > 0 ? v : 0;
+      a[i] = v < 0 ? 0 : v;
     }
 }
 

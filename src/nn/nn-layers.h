@@ -87,6 +87,14 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
                               const real *bias, bool relu, bool accumulate, int C,     \
                               int OC, int H, int W, long t0, long t1, real *ws,        \
                               size_t ws_len);                                          \
+  /* Winograd weight gradient, in two steps: du (16,OC,C), planes as u's, += the  */ \
+  /* transformed gradient over tiles [t0, t1) of in (B,C,H,W), dout (B,OC,H,W); */    \
+  /* then dweight rows [oc0, oc1) += G^T (the sum of n_du such du) G */              \
+  void nn_winograd_dweight_tiles##sfx (real *du, const real *in, const real *dout,     \
+                                       int C, int OC, int H, int W, long t0, long t1,  \
+                                       real *ws, size_t ws_len);                       \
+  void nn_winograd_dweight_finish##sfx (real *dweight, const real *const *du,          \
+                                        int n_du, int OC, int C, int oc0, int oc1);    \
   /* din (B,C,H,W) += ...; dweight (OC,C,KH,KW) += ...; either may be NULL */         \
   void nn_conv2d_backward##sfx (real *din, real *dweight, const real *dout,            \
                                 const real *in, const real *weight,                    \

@@ -233,6 +233,9 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
       size_t wino_u = 16 * nn_winograd_plane ((size_t) out_c * in_c);
       if (wino_u > p->max_wino_u)
         p->max_wino_u = wino_u;
+      /* backward: each thread's weight-gradient transform dU, then a chunk */
+      if (m->cfg.training && wino_u + wino_ws > p->ws_need)
+        p->ws_need = wino_u + wino_ws;
     }
   if (m->cfg.training)
     {
@@ -704,6 +707,8 @@ typedef enum {
   JOB_WINO_WEIGHTS,      /* Winograd: the weight transform split by output channels, */
   JOB_WINO_FORWARD,      /* then the tiles of the batch split across threads */
   JOB_WINO_BACKWARD,     /* backward data, from the forward's weight transform */
+  JOB_WINO_DWEIGHT,      /* weight gradient: each thread's tiles into its own dU, */
+  JOB_WINO_DWEIGHT_SUM,  /* then dU summed and transformed back, by output channels */
   JOB_SUM_WEIGHT_GRADS,
   JOB_BN_TRAIN,
   JOB_BN_EVAL,
@@ -845,6 +850,29 @@ job_task_run (void *ctx, int task, int thread)
         else
           nn_winograd_conv (j->din, j->dout, m->wino_u, true, NULL, false, true, s.out_c,
                             s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
+        break;
+      }
+    case JOB_WINO_DWEIGHT:
+      {
+        NnConvShape s = j->u->shape;
+        float *du = m->ws + (size_t) thread * m->ws_per_thread;
+        size_t du_len = 16 * nn_winograd_plane ((size_t) s.out_c * s.in_c);
+        s.batch = j->B;
+        memset (du, 0, du_len * sizeof (float));
+        nn_split_range (nn_winograd_tiles (&s), T, task, &b0, &b1);
+        nn_winograd_dweight_tiles (du, j->in, j->dout, s.in_c, s.out_c, s.in_h, s.in_w, b0, b1,
+                                   du + du_len, m->ws_per_thread - du_len);
+        break;
+      }
+    case JOB_WINO_DWEIGHT_SUM:
+      {
+        const NnConvShape *s = &j->u->shape;
+        const float *du[64];
+        for (int t = 0; t < T; t++)
+          du[t] = m->ws + (size_t) t * m->ws_per_thread;
+        nn_split_range (s->out_c, T, task, &c0, &c1);
+        nn_winograd_dweight_finish (j->u->dweight, du, T, s->out_c, s->in_c, (int) c0,
+                                    (int) c1);
         break;
       }
     case JOB_SUM_WEIGHT_GRADS:
@@ -995,7 +1023,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
     [JOB_ZERO] = "zero/copy", [JOB_COPY] = "zero/copy", [JOB_OPTIM] = "optimizer",
   };
   bool backward = job->kind == JOB_CONV_BACKWARD || job->kind == JOB_SUM_WEIGHT_GRADS
-                  || job->kind == JOB_WINO_BACKWARD
+                  || job->kind == JOB_WINO_BACKWARD || job->kind == JOB_WINO_DWEIGHT
+                  || job->kind == JOB_WINO_DWEIGHT_SUM
                   || (job->kind == JOB_WINO_WEIGHTS && job->backward)
                   || job->kind == JOB_BN_BACKWARD || job->kind == JOB_MAXPOOL_BACKWARD
                   || job->kind == JOB_AVGPOOL_BACKWARD || job->kind == JOB_RELU_BACKWARD
@@ -1006,7 +1035,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
   if (job->u != NULL && (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_BACKWARD
                          || job->kind == JOB_SUM_WEIGHT_GRADS || job->kind == JOB_IM2COL
                          || job->kind == JOB_CONV_ROWS || job->kind == JOB_WINO_WEIGHTS
-                         || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD))
+                         || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
+                         || job->kind == JOB_WINO_DWEIGHT || job->kind == JOB_WINO_DWEIGHT_SUM))
     {
       const NnConvShape *s = &job->u->shape;
       /* a row-split job covers one image; job->B is then that image's index */
@@ -1017,7 +1047,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
       /* Winograd is credited with the direct convolution's work, so that its
        * GFLOP/s compare with im2col's as speed */
       if (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_ROWS
-          || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD)
+          || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
+          || job->kind == JOB_WINO_DWEIGHT)
         flop = 2 * macs;
       else if (job->kind == JOB_CONV_BACKWARD)
         flop = 2 * macs * (job->din != NULL ? 2 : 1);
@@ -1412,17 +1443,23 @@ unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, i
   Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
              .dout = dout };
   run_job (m, &bn);
-  /* with Winograd, im2col computes the weight gradient only */
-  Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in,
-               .din = u->winograd ? NULL : din, .dout = dout };
+  if (u->winograd)
+    {
+      Job dweight = { .kind = JOB_WINO_DWEIGHT, .u = u, .B = B, .in = in, .dout = dout };
+      Job sum = { .kind = JOB_WINO_DWEIGHT_SUM, .u = u };
+      run_job (m, &dweight);
+      run_job (m, &sum);
+      if (din != NULL)
+        conv_backward_data_winograd (m, u, din, dout, B);
+      return;
+    }
+  Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout };
   run_job (m, &conv);
   if (m->threads > 1)
     {
       Job sum = { .kind = JOB_SUM_WEIGHT_GRADS, .u = u };
       run_job (m, &sum);
     }
-  if (u->winograd && din != NULL)
-    conv_backward_data_winograd (m, u, din, dout, B);
 }
 
 static void

@@ -141,9 +141,12 @@ winograd_forward_error (int B, int C, int H, int W, int OC, bool relu, size_t ch
   return e;
 }
 
-/* din += Winograd's backward data against im2col + col2im from the same start */
+/* din += Winograd's backward data against im2col + col2im, and dweight += its
+ * weight gradient (over two tile ranges, as two threads) against im2col, from
+ * the same start; returns the worse of the two, the weight gradient's in *dw_error */
 static double
-winograd_backward_error (int B, int C, int H, int W, int OC, size_t chunk_tiles)
+winograd_backward_error (int B, int C, int H, int W, int OC, size_t chunk_tiles,
+                         double *dw_error)
 {
   NnConvShape s = nn_conv_shape (B, C, H, W, OC, 3, 1, 1);
   size_t n_in = (size_t) B * C * H * W, n_w = (size_t) OC * C * 9;
@@ -169,8 +172,21 @@ winograd_backward_error (int B, int C, int H, int W, int OC, size_t chunk_tiles)
                     ws_len);
   double e = rel_error (din, ref, n_in);
 
+  size_t du_len = 16 * nn_winograd_plane ((size_t) OC * C);
+  float *du0 = g_new0 (float, du_len), *du1 = g_new0 (float, du_len);
+  float *dw = g_new (float, n_w), *dw_ref = g_new (float, n_w);
+  fill_uniform (dw, n_w, 19, -1, 1);
+  memcpy (dw_ref, dw, n_w * sizeof (float));
+  nn_conv2d_backward (NULL, dw_ref, dout, in, w, &s, ws2, im2col_len);
+  nn_winograd_dweight_tiles (du0, in, dout, C, OC, H, W, 0, tiles / 2, ws, ws_len);
+  nn_winograd_dweight_tiles (du1, in, dout, C, OC, H, W, tiles / 2, tiles, ws, ws_len);
+  const float *du[2] = { du0, du1 };
+  nn_winograd_dweight_finish (dw, du, 2, OC, C, 0, OC / 2);
+  nn_winograd_dweight_finish (dw, du, 2, OC, C, OC / 2, OC);
+  *dw_error = rel_error (dw, dw_ref, n_w);
+
   g_free (in); g_free (w); g_free (dout); g_free (din); g_free (ref); g_free (u); g_free (ws);
-  g_free (ws2);
+  g_free (ws2); g_free (du0); g_free (du1); g_free (dw); g_free (dw_ref);
   return e;
 }
 
@@ -182,22 +198,25 @@ test_winograd (void)
     { 1, 3, 7, 9, 5 }, { 3, 5, 9, 9, 6 }, { 3, 6, 11, 5, 7 }, { 1, 1, 1, 1, 1 },
     { 3, 7, 2, 3, 2 }, { 1, 13, 14, 15, 11 }, { 2, 64, 12, 12, 64 },
   };
-  double worst_f = 0, worst_b = 0;
+  double worst_f = 0, worst_b = 0, worst_w = 0, e_w;
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       const int *c = cases[i];
       for (int relu = 0; relu < 2; relu++)
         worst_f = fmax (worst_f, winograd_forward_error (c[0], c[1], c[2], c[3], c[4], relu, 5));
-      worst_b = fmax (worst_b, winograd_backward_error (c[0], c[1], c[2], c[3], c[4], 5));
+      worst_b = fmax (worst_b, winograd_backward_error (c[0], c[1], c[2], c[3], c[4], 5, &e_w));
+      worst_w = fmax (worst_w, e_w);
     }
   /* one chunk for the whole batch */
   worst_f = fmax (worst_f, winograd_forward_error (3, 5, 9, 9, 6, false, 1000));
-  worst_b = fmax (worst_b, winograd_backward_error (3, 5, 9, 9, 6, 1000));
-  g_test_message ("winograd float: forward relative error %.3g, backward data %.3g", worst_f,
-                  worst_b);
+  worst_b = fmax (worst_b, winograd_backward_error (3, 5, 9, 9, 6, 1000, &e_w));
+  worst_w = fmax (worst_w, e_w);
+  g_test_message ("winograd float: forward relative error %.3g, backward data %.3g, "
+                  "weight gradient %.3g", worst_f, worst_b, worst_w);
   g_assert_cmpfloat (worst_f, <, 1e-5);
   g_assert_cmpfloat (worst_b, <, 1e-5);
+  g_assert_cmpfloat (worst_w, <, 1e-5);
 }
 
 /* The same source compiled for double: exact up to double rounding. */
@@ -237,10 +256,26 @@ test_winograd_f64 (void)
       worst_b = fmax (worst_b, fabs (din[i] - dref[i]));
       scale_b = fmax (scale_b, fabs (dref[i]));
     }
-  g_test_message ("winograd double: forward relative error %.3g, backward data %.3g",
-                  worst_f / scale_f, worst_b / scale_b);
+  /* weight gradient with out as the output gradient, in one range */
+  size_t du_len = 16 * nn_winograd_plane ((size_t) OC * C);
+  double *du = g_new0 (double, du_len), *dw = g_new0 (double, n_w), *dw_ref = g_new0 (double, n_w);
+  double worst_w = 0, scale_w = 0;
+  const double *dus[1] = { du };
+  nn_conv2d_backward_f64 (NULL, dw_ref, out, in, w, &s, ws2, im2col_len);
+  nn_winograd_dweight_tiles_f64 (du, in, out, C, OC, H, W, 0, tiles, ws, ws_len);
+  nn_winograd_dweight_finish_f64 (dw, dus, 1, OC, C, 0, OC);
+  for (size_t i = 0; i < n_w; i++)
+    {
+      worst_w = fmax (worst_w, fabs (dw[i] - dw_ref[i]));
+      scale_w = fmax (scale_w, fabs (dw_ref[i]));
+    }
+  g_test_message ("winograd double: forward relative error %.3g, backward data %.3g, "
+                  "weight gradient %.3g", worst_f / scale_f, worst_b / scale_b,
+                  worst_w / scale_w);
   g_assert_cmpfloat (worst_f / scale_f, <, 1e-13);
   g_assert_cmpfloat (worst_b / scale_b, <, 1e-13);
+  g_assert_cmpfloat (worst_w / scale_w, <, 1e-13);
+  g_free (du); g_free (dw); g_free (dw_ref);
   g_rand_free (r);
   g_free (in); g_free (w); g_free (u); g_free (out); g_free (ref); g_free (din); g_free (dref);
   g_free (ws); g_free (ws2);
