@@ -672,7 +672,8 @@ FN (nn_batchnorm_forward_train_channels) (REAL *out, REAL *save_mean, REAL *save
                                           REAL *running_mean, REAL *running_var,
                                           const REAL *in, const REAL *gamma, const REAL *beta,
                                           int B, int C, int HW, int c0, int c1, bool relu,
-                                          double momentum, double eps)
+                                          double momentum, double eps, REAL *alpha_out,
+                                          REAL *shift_out)
 {
   const double n = (double) B * HW;
 
@@ -696,6 +697,11 @@ FN (nn_batchnorm_forward_train_channels) (REAL *out, REAL *save_mean, REAL *save
       REAL alpha = (REAL) (invstd * (double) gamma[c]);
       REAL shift = (REAL) ((double) beta[c] - mean * invstd * (double) gamma[c]);
       FN (bn_apply) (out, in, B, C, HW, c, alpha, shift, relu);
+      if (alpha_out != NULL)
+        {
+          alpha_out[c] = alpha;
+          shift_out[c] = shift;
+        }
     }
 }
 
@@ -707,14 +713,15 @@ FN (nn_batchnorm_forward_train) (REAL *out, REAL *save_mean, REAL *save_invstd,
 {
   FN (nn_batchnorm_forward_train_channels) (out, save_mean, save_invstd, running_mean,
                                             running_var, in, gamma, beta, B, C, HW, 0, C,
-                                            false, momentum, eps);
+                                            false, momentum, eps, NULL, NULL);
 }
 
 void
 FN (nn_batchnorm_forward_eval_channels) (REAL *out, const REAL *in, const REAL *gamma,
                                          const REAL *beta, const REAL *running_mean,
                                          const REAL *running_var, int B, int C, int HW,
-                                         int c0, int c1, bool relu, double eps)
+                                         int c0, int c1, bool relu, double eps,
+                                         REAL *alpha_out, REAL *shift_out)
 {
   for (int c = c0; c < c1; c++)
     {
@@ -722,7 +729,44 @@ FN (nn_batchnorm_forward_eval_channels) (REAL *out, const REAL *in, const REAL *
       REAL alpha = (REAL) (invstd * (double) gamma[c]);
       REAL shift = (REAL) ((double) beta[c] - (double) running_mean[c] * invstd * (double) gamma[c]);
       FN (bn_apply) (out, in, B, C, HW, c, alpha, shift, relu);
+      if (alpha_out != NULL)
+        {
+          alpha_out[c] = alpha;
+          shift_out[c] = shift;
+        }
     }
+}
+
+/* out = in * alpha + shift per channel (then max(0, .)): a BatchNorm output
+ * recomputed bit for bit from the alpha and shift its forward gave */
+void
+FN (nn_batchnorm_apply_channels) (REAL *out, const REAL *in, const REAL *alpha,
+                                  const REAL *shift, int B, int C, int HW, int c0, int c1,
+                                  bool relu)
+{
+  for (int c = c0; c < c1; c++)
+    FN (bn_apply) (out, in, B, C, HW, c, alpha[c], shift[c], relu);
+}
+
+/* d *= (in * alpha + shift > 0): ReLU's backward after a BatchNorm whose
+ * output was not kept */
+void
+FN (nn_batchnorm_relu_backward_channels) (REAL *d, const REAL *in, const REAL *alpha,
+                                          const REAL *shift, int B, int C, int HW, int c0,
+                                          int c1)
+{
+  for (int c = c0; c < c1; c++)
+    for (int b = 0; b < B; b++)
+      {
+        const REAL *x = in + ((size_t) b * C + c) * HW;
+        REAL *g = d + ((size_t) b * C + c) * HW;
+        const REAL a = alpha[c], sh = shift[c];
+        for (int i = 0; i < HW; i++)
+          {
+            REAL v = x[i] * a + sh;
+            g[i] = v > 0 ? g[i] : 0;
+          }
+      }
 }
 
 void
@@ -731,7 +775,7 @@ FN (nn_batchnorm_forward_eval) (REAL *out, const REAL *in, const REAL *gamma,
                                 const REAL *running_var, int B, int C, int HW, double eps)
 {
   FN (nn_batchnorm_forward_eval_channels) (out, in, gamma, beta, running_mean, running_var,
-                                           B, C, HW, 0, C, false, eps);
+                                           B, C, HW, 0, C, false, eps, NULL, NULL);
 }
 
 void

@@ -106,15 +106,26 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
                                         const real *in, const real *gamma,             \
                                         const real *beta, int B, int C, int HW,        \
                                         double momentum, double eps);                  \
-  /* The same for channels [c0, c1) only, with max(y, 0) fused when relu. */         \
+  /* The same for channels [c0, c1) only, with max(y, 0) fused when relu; alpha,  */ \
+  /* shift (C) get the y = x * alpha + shift applied, unless NULL */                   \
   void nn_batchnorm_forward_train_channels##sfx (                                      \
       real *out, real *save_mean, real *save_invstd, real *running_mean,               \
       real *running_var, const real *in, const real *gamma, const real *beta, int B,   \
-      int C, int HW, int c0, int c1, bool relu, double momentum, double eps);          \
+      int C, int HW, int c0, int c1, bool relu, double momentum, double eps,           \
+      real *alpha, real *shift);                                                       \
   void nn_batchnorm_forward_eval_channels##sfx (                                       \
       real *out, const real *in, const real *gamma, const real *beta,                  \
       const real *running_mean, const real *running_var, int B, int C, int HW, int c0, \
-      int c1, bool relu, double eps);                                                  \
+      int c1, bool relu, double eps, real *alpha, real *shift);                        \
+  /* out = in * alpha + shift (then max(0, .)) for channels [c0, c1): the output   */ \
+  /* of a BatchNorm forward recomputed exactly from its alpha and shift */             \
+  void nn_batchnorm_apply_channels##sfx (real *out, const real *in, const real *alpha, \
+                                         const real *shift, int B, int C, int HW,      \
+                                         int c0, int c1, bool relu);                   \
+  /* d *= (in * alpha + shift > 0), in place: ReLU's backward from BatchNorm's input */ \
+  void nn_batchnorm_relu_backward_channels##sfx (real *d, const real *in,              \
+                                                 const real *alpha, const real *shift, \
+                                                 int B, int C, int HW, int c0, int c1); \
   void nn_batchnorm_backward_channels##sfx (                                           \
       real *din, real *dgamma, real *dbeta, const real *dout, const real *in,          \
       const real *save_mean, const real *save_invstd, const real *gamma, int B, int C, \

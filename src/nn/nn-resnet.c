@@ -15,9 +15,7 @@
 #define NN_ALIGN 64
 #define BN_MOMENTUM 0.1
 #define BN_EPS 1e-5
-/* 16 M floats (64 MB) of im2col columns by default: a whole layer1 batch of 16 at 224x224
- * needs more, and is then split into GEMMs of as many images as fit. */
-#define DEFAULT_WORKSPACE_FLOATS ((size_t) 16 << 20)
+
 
 /* A convolution and the BatchNorm after it, with an optional ReLU. */
 typedef struct {
@@ -34,6 +32,12 @@ typedef struct {
   float *save_mean, *save_invstd;    /* (OC): batch statistics for backward */
   float *conv_out;                   /* (B, OC, OH, OW): BatchNorm's input */
   float *out;                        /* (B, OC, OH, OW): after BatchNorm (and ReLU) */
+  /* Training plans keep out only where backward needs it as it is (a block's
+   * output); the stem's and every conv1's are recomputed from conv_out with
+   * the y = x * alpha + shift their BatchNorm applied, the downsample's is
+   * not needed at all. */
+  bool out_shared;                   /* out is overwritten before backward */
+  float *bn_alpha, *bn_shift;        /* (OC): the last forward's BatchNorm */
 } Unit;
 
 typedef struct {
@@ -130,6 +134,8 @@ typedef struct {
   size_t ws_need;                    /* largest workspace one image of a conv needs */
   size_t max_weight;                 /* largest convolution weight */
   size_t max_wino_u;                 /* largest Winograd weight transform */
+  size_t ws_full;                    /* workspace for the widest GEMMs of one thread */
+  float *block_scratch;              /* training: conv1 and downsample outputs */
   float *infer_bufs[5];              /* inference plans rotate through these */
 } Planner;
 
@@ -184,10 +190,12 @@ add_counter (Planner *p, const char *name, int group, int64_t **data)
   *data = prm->data_i64;
 }
 
+/* infer_out: the output buffer in an inference plan; with shared, in a
+ * training plan, train_out: a buffer the output shares with others */
 static void
 plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int group,
            int in_c, int in_h, int in_w, int out_c, int kernel, int stride, int pad, bool relu,
-           float *infer_out)
+           float *infer_out, bool shared, float *train_out)
 {
   NnResnet *m = p->m;
   const int B = m->cfg.batch;
@@ -215,6 +223,11 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
   size_t ws = nn_conv2d_workspace (&u->shape, 1);
   if (ws > p->ws_need)
     p->ws_need = ws;
+  int ohw = u->shape.out_h * u->shape.out_w;
+  int widest = (NN_CONV_GEMM_COLUMNS + ohw - 1) / ohw;
+  size_t full = nn_conv2d_workspace (&u->shape, widest < B ? widest : B);
+  if (full > p->ws_full)
+    p->ws_full = full;
   size_t n_weight = (size_t) out_c * in_c * kernel * kernel;
   if (n_weight > p->max_weight)
     p->max_weight = n_weight;
@@ -242,7 +255,10 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
       u->save_mean = arena_take (&p->acts, out_c);
       u->save_invstd = arena_take (&p->acts, out_c);
       u->conv_out = arena_take (&p->acts, act);
-      u->out = arena_take (&p->acts, act);
+      u->out = shared ? train_out : arena_take (&p->acts, act);
+      u->out_shared = shared;
+      u->bn_alpha = arena_take (&p->acts, out_c);
+      u->bn_shift = arena_take (&p->acts, out_c);
     }
   else
     {
@@ -267,10 +283,33 @@ plan (Planner *p)
   m->n_params = 0;
   memset (m->group_offset, 0, sizeof m->group_offset);
 
+  /* training: the stem's output lives in its gradient buffer, dead until the
+   * stem's backward, and recomputed there */
+  NnConvShape stem = nn_conv_shape (B, 3, cfg->in_h, cfg->in_w, w, 7, 2, 3);
+  if (cfg->training)
+    m->grad_stem = arena_take (&p->acts, (size_t) B * w * stem.out_h * stem.out_w);
   plan_unit (p, &m->stem, "conv1", "bn1", NN_GROUP_STEM, 3, cfg->in_h, cfg->in_w, w, 7, 2, 3,
-             true, p->infer_bufs[0]);
+             true, p->infer_bufs[0], true, m->grad_stem);
   h = (m->stem.shape.out_h + 2 - 3) / 2 + 1;
   wd = (m->stem.shape.out_w + 2 - 3) / 2 + 1;
+  /* training: every conv1's and downsample's output in one buffer, as large as
+   * the largest of them (stages halve the map and double the channels) */
+  if (cfg->training)
+    {
+      size_t largest = 0;
+      for (int stage = 0, sh = h, sw = wd; stage < 4; stage++)
+        {
+          if (stage > 0)
+            {
+              sh = (sh + 2 - 3) / 2 + 1;
+              sw = (sw + 2 - 3) / 2 + 1;
+            }
+          size_t a = (size_t) B * (w << stage) * sh * sw;
+          if (a > largest)
+            largest = a;
+        }
+      p->block_scratch = arena_take (&p->acts, largest);
+    }
   m->pool_h = h;
   m->pool_w = wd;
   size_t pool_act = (size_t) B * w * h * wd;
@@ -300,19 +339,19 @@ plan (Planner *p)
           snprintf (conv_name, sizeof conv_name, "%s.conv1", prefix);
           snprintf (bn_name, sizeof bn_name, "%s.bn1", prefix);
           plan_unit (p, &b->conv1, conv_name, bn_name, group, in_c, h, wd, planes, 3, stride, 1,
-                     true, x1);
+                     true, x1, true, p->block_scratch);
           int oh = b->conv1.shape.out_h, ow = b->conv1.shape.out_w;
           snprintf (conv_name, sizeof conv_name, "%s.conv2", prefix);
           snprintf (bn_name, sizeof bn_name, "%s.bn2", prefix);
           plan_unit (p, &b->conv2, conv_name, bn_name, group, planes, oh, ow, planes, 3, 1, 1,
-                     false, x2);
+                     false, x2, false, NULL);
           b->has_down = stride != 1 || in_c != planes;
           if (b->has_down)
             {
               snprintf (conv_name, sizeof conv_name, "%s.downsample.0", prefix);
               snprintf (bn_name, sizeof bn_name, "%s.downsample.1", prefix);
               plan_unit (p, &b->down, conv_name, bn_name, group, in_c, h, wd, planes, 1, stride,
-                         0, false, x3);
+                         0, false, x3, true, p->block_scratch);
             }
           size_t act = (size_t) B * planes * oh * ow;
           if (act > p->max_block_act)
@@ -366,8 +405,6 @@ plan (Planner *p)
   if (cfg->training)
     {
       m->dlogits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
-      m->grad_stem = arena_take (&p->acts, (size_t) B * w * m->stem.shape.out_h
-                                           * m->stem.shape.out_w);
     }
 }
 
@@ -405,8 +442,6 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   if (m == NULL)
     return nn_error_set (err, NN_ERR_NOMEM, "out of memory");
   m->cfg = *cfg;
-  if (m->cfg.workspace_floats == 0)
-    m->cfg.workspace_floats = DEFAULT_WORKSPACE_FLOATS;
   if (m->cfg.conv_algo == NN_CONV_ALGO_AUTO)
     {
       const char *algo = getenv ("NN_CONV_ALGO");
@@ -428,8 +463,11 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
     m->threads = 64;
   /* Each thread gets an equal slice of the im2col budget, and at least one
    * image's columns for the largest convolution; within its slice a GEMM spans
-   * as many of the thread's images as fit. */
-  m->ws_per_thread = m->cfg.workspace_floats / (size_t) m->threads;
+   * as many of the thread's images as fit. With no budget given, each slice
+   * holds the widest GEMM (NN_CONV_GEMM_COLUMNS columns) of any convolution:
+   * more would never be used (it was 64 MB, 42 MB of it idle). */
+  m->ws_per_thread = m->cfg.workspace_floats > 0
+                       ? m->cfg.workspace_floats / (size_t) m->threads : p.ws_full;
   if (m->ws_per_thread < p.ws_need)
     m->ws_per_thread = p.ws_need;
   m->ws_per_thread = (m->ws_per_thread + 15) & ~(size_t) 15;
@@ -714,6 +752,8 @@ typedef enum {
   JOB_BN_EVAL,
   JOB_BN_BACKWARD,
   JOB_BN_BACKWARD_EVAL,
+  JOB_BN_RECOMPUTE,      /* backward: a unit's out again, from conv_out */
+  JOB_BN_RELU_BACKWARD,  /* backward: ReLU's mask from conv_out */
   JOB_RELU_BACKWARD,
   JOB_ADD_RELU,
   JOB_MAXPOOL,
@@ -893,6 +933,8 @@ job_task_run (void *ctx, int task, int thread)
     case JOB_BN_EVAL:
     case JOB_BN_BACKWARD:
     case JOB_BN_BACKWARD_EVAL:
+    case JOB_BN_RECOMPUTE:
+    case JOB_BN_RELU_BACKWARD:
       {
         Unit *u = j->u;
         int C = u->shape.out_c, HW = u->shape.out_h * u->shape.out_w;
@@ -912,11 +954,19 @@ job_task_run (void *ctx, int task, int thread)
           nn_batchnorm_forward_train_channels (j->out, u->save_mean, u->save_invstd,
                                                u->running_mean, u->running_var, j->in,
                                                u->gamma, u->beta, j->B, C, HW, (int) c0,
-                                               (int) c1, j->relu, BN_MOMENTUM, BN_EPS);
+                                               (int) c1, j->relu, BN_MOMENTUM, BN_EPS,
+                                               u->bn_alpha, u->bn_shift);
         else if (j->kind == JOB_BN_EVAL)
           nn_batchnorm_forward_eval_channels (j->out, j->in, u->gamma, u->beta,
                                               u->running_mean, u->running_var, j->B, C, HW,
-                                              (int) c0, (int) c1, j->relu, BN_EPS);
+                                              (int) c0, (int) c1, j->relu, BN_EPS,
+                                              u->bn_alpha, u->bn_shift);
+        else if (j->kind == JOB_BN_RECOMPUTE)
+          nn_batchnorm_apply_channels (u->out, u->conv_out, u->bn_alpha, u->bn_shift, j->B, C,
+                                       HW, (int) c0, (int) c1, u->relu);
+        else if (j->kind == JOB_BN_RELU_BACKWARD)
+          nn_batchnorm_relu_backward_channels (j->dout, u->conv_out, u->bn_alpha, u->bn_shift,
+                                               j->B, C, HW, (int) c0, (int) c1);
         else
           nn_batchnorm_backward_channels (j->din, u->dgamma, u->dbeta, j->dout, j->in,
                                           u->save_mean, u->save_invstd, u->gamma, j->B, C, HW,
@@ -1027,6 +1077,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
                   || job->kind == JOB_WINO_DWEIGHT_SUM
                   || (job->kind == JOB_WINO_WEIGHTS && job->backward)
                   || job->kind == JOB_BN_BACKWARD || job->kind == JOB_MAXPOOL_BACKWARD
+                  || job->kind == JOB_BN_RECOMPUTE || job->kind == JOB_BN_RELU_BACKWARD
                   || job->kind == JOB_AVGPOOL_BACKWARD || job->kind == JOB_RELU_BACKWARD
                   || job->kind == JOB_OPTIM || job->kind == JOB_ZERO || job->kind == JOB_COPY;
   const char *name;
@@ -1462,6 +1513,16 @@ unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, i
     }
 }
 
+/* A unit's output again where a training plan did not keep it */
+static void
+recompute_out (NnResnet *m, Unit *u, int B)
+{
+  if (!u->out_shared)
+    return;
+  Job job = { .kind = JOB_BN_RECOMPUTE, .u = u, .B = B };
+  run_job (m, &job);
+}
+
 static void
 relu_backward (NnResnet *m, float *d, const float *out, size_t n)
 {
@@ -1546,6 +1607,7 @@ nn_resnet_backward (NnResnet *m)
         }
 
       parallel_zero (m, tmp, n_mid);
+      recompute_out (m, &b->conv1, B);                  /* conv2's input */
       unit_backward (m, &b->conv2, tmp, dout, b->conv1.out, B);
       relu_backward (m, tmp, b->conv1.out, n_mid);
       unit_backward (m, &b->conv1, need_din ? dx : NULL, tmp, x, B);
@@ -1564,7 +1626,9 @@ nn_resnet_backward (NnResnet *m)
       parallel_zero (m, m->grad_stem, n);
       Job pool = { .kind = JOB_MAXPOOL_BACKWARD, .B = B, .din = m->grad_stem, .dout = g[0] };
       run_job (m, &pool);
-      relu_backward (m, m->grad_stem, m->stem.out, n);
+      /* the stem's output shared this buffer: its mask comes from conv_out */
+      Job relu = { .kind = JOB_BN_RELU_BACKWARD, .u = &m->stem, .B = B, .dout = m->grad_stem };
+      run_job (m, &relu);
       unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B);
     }
 }
@@ -1663,6 +1727,7 @@ nn_resnet_backward_to_group (NnResnet *m, const float *dlogits, int group, float
           run_job (m, &copy);                            /* identity shortcut */
         }
       parallel_zero (m, tmp, n_mid);
+      recompute_out (m, &b->conv1, B);
       unit_backward_eval (m, &b->conv2, tmp, dout, b->conv1.out, B);
       relu_backward (m, tmp, b->conv1.out, n_mid);
       unit_backward_eval (m, &b->conv1, dx, tmp, x, B);
