@@ -917,6 +917,42 @@ FN (nn_maxpool2d_forward) (REAL *out, int32_t *argmax, const REAL *in, int B, in
           for (int ow = 0; ow < OW; ow++)
             {
               int w0 = ow * stride - pad;
+              if (kernel == 3 && kh0 == 0 && kh1 == 3 && w0 >= 0 && w0 + 3 <= W)
+                {
+                  /* a whole 3x3 window without branches: the maximum moves
+                   * unpredictably, and mispredictions cost more than the
+                   * comparisons. Ties keep the first, as below; a window with
+                   * a NaN goes the careful way. */
+                  const REAL *r0 = x + (size_t) h0 * W + w0, *r1 = r0 + W, *r2 = r1 + W;
+                  REAL best = r0[0];
+                  int best_off = 0;
+                  bool any_nan = false;
+#define NN_MAXPOOL_TAP(row, k, off)                                                       \
+  {                                                                                       \
+    REAL v = row[k];                                                                      \
+    bool gt = v > best;                                                                   \
+    best = gt ? v : best;                                                                 \
+    best_off = gt ? (off) : best_off;                                                     \
+    any_nan |= v != v;                                                                    \
+  }
+                  NN_MAXPOOL_TAP (r0, 1, 1)
+                  NN_MAXPOOL_TAP (r0, 2, 2)
+                  NN_MAXPOOL_TAP (r1, 0, W)
+                  NN_MAXPOOL_TAP (r1, 1, W + 1)
+                  NN_MAXPOOL_TAP (r1, 2, W + 2)
+                  NN_MAXPOOL_TAP (r2, 0, 2 * W)
+                  NN_MAXPOOL_TAP (r2, 1, 2 * W + 1)
+                  NN_MAXPOOL_TAP (r2, 2, 2 * W + 2)
+#undef NN_MAXPOOL_TAP
+                  any_nan |= r0[0] != r0[0];
+                  if (!any_nan)
+                    {
+                      y[oh * OW + ow] = best;
+                      if (am != NULL)
+                        am[oh * OW + ow] = h0 * W + w0 + best_off;
+                      continue;
+                    }
+                }
               int kw0 = w0 < 0 ? -w0 : 0, kw1 = w0 + kernel > W ? W - w0 : kernel;
               const REAL *row = x + (size_t) (h0 + kh0) * W + w0;
               REAL best = row[kw0];

@@ -345,6 +345,48 @@ test_maxpool (void)
   g_assert_cmpfloat (din[6], ==, 0);
 }
 
+/* Max-pool 3x3/2/1 against a plain loop on a plane with ties and NaNs: the
+ * branch-free interior path must pick the same element as the careful one. */
+static void
+test_maxpool_interior (void)
+{
+  enum { B = 2, C = 3, H = 11, W = 13, OH = 6, OW = 7 };
+  float in[B * C * H * W], out[B * C * OH * OW];
+  int32_t am[B * C * OH * OW];
+
+  fill_uniform (in, G_N_ELEMENTS (in), 21, -2, 2);
+  for (size_t i = 0; i < G_N_ELEMENTS (in); i++)
+    in[i] = roundf (in[i] * 2) / 2;               /* many ties */
+  in[5 * W + 6] = NAN;
+  in[H * W + 3 * W + 3] = NAN;
+  in[H * W + 3 * W + 4] = NAN;
+  nn_maxpool2d_forward (out, am, in, B, C, H, W, 3, 2, 1, OH, OW);
+  for (int p = 0; p < B * C; p++)
+    for (int oh = 0; oh < OH; oh++)
+      for (int ow = 0; ow < OW; ow++)
+        {
+          const float *x = in + p * H * W;
+          float best = 0;
+          int best_i = -1;
+          for (int kh = 0; kh < 3; kh++)
+            for (int kw = 0; kw < 3; kw++)
+              {
+                int ih = oh * 2 - 1 + kh, iw = ow * 2 - 1 + kw;
+                if (ih < 0 || iw < 0 || ih >= H || iw >= W)
+                  continue;
+                float v = x[ih * W + iw];
+                if (best_i < 0 || v > best || (isnan (v) && !isnan (best)))
+                  {
+                    best = v;
+                    best_i = ih * W + iw;
+                  }
+              }
+          int o = (p * OH + oh) * OW + ow;
+          g_assert_cmpint (am[o], ==, best_i);
+          g_assert_true (isnan (best) ? isnan (out[o]) : out[o] == best);
+        }
+}
+
 static void
 test_cross_entropy (void)
 {
@@ -399,6 +441,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/layers/winograd-f64", test_winograd_f64);
   g_test_add_func ("/nn/layers/batchnorm-train", test_batchnorm_train);
   g_test_add_func ("/nn/layers/maxpool", test_maxpool);
+  g_test_add_func ("/nn/layers/maxpool-interior", test_maxpool_interior);
   g_test_add_func ("/nn/layers/cross-entropy", test_cross_entropy);
   g_test_add_func ("/nn/layers/linear-pool-relu", test_linear_pool_relu);
   return g_test_run ();
