@@ -15,6 +15,8 @@
 #define NN_ALIGN 64
 #define BN_MOMENTUM 0.1
 #define BN_EPS 1e-5
+/* Winograd on small maps only for batches with at least this many tiles */
+#define NN_WINOGRAD_MIN_BATCH_TILES 128
 
 
 /* A convolution and the BatchNorm after it, with an optional ReLU. */
@@ -190,6 +192,20 @@ add_counter (Planner *p, const char *name, int group, int64_t **data)
   *data = prm->data_i64;
 }
 
+/* Winograd where an image has enough tiles, or the batch has: on layer4's 7x7
+ * maps (16 tiles) the weight transform (16 * OC * IC floats, written and read
+ * again) is spread over too few tiles. One thread, IC = OC = 512 at 7x7,
+ * transform included: batch 1 4.9 ms against im2col's 2.4; batch 8 14.3
+ * against 15.1, and in the model, where the transform is split across the
+ * threads, batch 16 ... At 14x14 and 256 channels Winograd takes 10.3 ms to
+ * im2col's 13.6 at batch 8, 1.5 to 1.7 at batch 1. */
+static bool
+winograd_pays (const NnConvShape *s, int batch)
+{
+  long per_image = (long) ((s->out_h + 1) / 2) * ((s->out_w + 1) / 2);
+  return per_image >= 36 || batch * per_image >= NN_WINOGRAD_MIN_BATCH_TILES;
+}
+
 /* infer_out: the output buffer in an inference plan; with shared, in a
  * training plan, train_out: a buffer the output shares with others */
 static void
@@ -231,16 +247,14 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
   size_t n_weight = (size_t) out_c * in_c * kernel * kernel;
   if (n_weight > p->max_weight)
     p->max_weight = n_weight;
-  /* Winograd where an image has enough tiles: on layer4's 7x7 maps (16 tiles)
-   * the weight transform (16 * OC * IC floats, written and read again) costs
-   * as much as the GEMMs save. Measured with one thread, batch 8, IC = OC = 512
-   * at 7x7: im2col 15.1 ms, Winograd 14.3 ms forward; at batch 1 2.4 against
-   * 4.9 ms. At 14x14 and 256 channels Winograd takes 10.3 ms to im2col's 13.6. */
   u->winograd = m->cfg.conv_algo == NN_CONV_ALGO_WINOGRAD && nn_conv_is_winograd (&u->shape)
-                && ((u->shape.out_h + 1) / 2) * ((u->shape.out_w + 1) / 2) >= 36;
+                && winograd_pays (&u->shape, B);
   if (u->winograd)
     {
-      size_t wino_ws = nn_winograd_workspace (in_c, out_c, 1);
+      /* a chunk of NN_WINOGRAD_MIN_TILES tiles: narrower GEMMs lose their speed */
+      long tiles = nn_winograd_tiles (&u->shape);
+      size_t wino_ws = nn_winograd_workspace (in_c, out_c, (int) (tiles < NN_WINOGRAD_MIN_TILES
+                                                                ? tiles : NN_WINOGRAD_MIN_TILES));
       if (wino_ws > p->ws_need)
         p->ws_need = wino_ws;
       size_t wino_u = 16 * nn_winograd_plane ((size_t) out_c * in_c);
@@ -1183,7 +1197,7 @@ parallel_zero (NnResnet *m, float *x, size_t n)
 static void
 conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu)
 {
-  if (u->winograd)
+  if (u->winograd && winograd_pays (&u->shape, B))
     {
       /* split by tiles, which works as well for one image as for many */
       Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u };
@@ -1494,7 +1508,7 @@ unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, i
   Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
              .dout = dout };
   run_job (m, &bn);
-  if (u->winograd)
+  if (u->winograd && winograd_pays (&u->shape, B))
     {
       Job dweight = { .kind = JOB_WINO_DWEIGHT, .u = u, .B = B, .in = in, .dout = dout };
       Job sum = { .kind = JOB_WINO_DWEIGHT_SUM, .u = u };
@@ -1646,7 +1660,7 @@ unit_backward_eval (NnResnet *m, Unit *u, float *din, float *dout, const float *
       Job bn = { .kind = JOB_BN_BACKWARD_EVAL, .u = u, .B = B, .din = dout, .dout = dout };
       run_job (m, &bn);
     }
-  if (u->winograd)
+  if (u->winograd && winograd_pays (&u->shape, B))
     {
       if (din != NULL)
         conv_backward_data_winograd (m, u, din, dout, B);
