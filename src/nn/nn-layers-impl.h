@@ -901,10 +901,107 @@ FN (nn_dropout_backward) (REAL *din, const REAL *dout, const REAL *mask, size_t 
 
 /* ---- pooling ------------------------------------------------------------- */
 
+/* One window the careful way: PyTorch keeps the first maximum in row-major
+ * order, and NaN wins */
+static inline void
+FN (maxpool_window) (REAL *y, int32_t *am, const REAL *x, int H, int W, int kernel, int h0,
+                     int w0)
+{
+  int kh0 = h0 < 0 ? -h0 : 0, kh1 = h0 + kernel > H ? H - h0 : kernel;
+  int kw0 = w0 < 0 ? -w0 : 0, kw1 = w0 + kernel > W ? W - w0 : kernel;
+  const REAL *row = x + (size_t) (h0 + kh0) * W + w0;
+  REAL best = row[kw0];
+  int32_t best_i = (h0 + kh0) * W + w0 + kw0;
+
+  for (int kh = kh0; kh < kh1; kh++, row += W)
+    for (int kw = kw0; kw < kw1; kw++)
+      {
+        REAL v = row[kw];
+        if (v > best || (isnan (v) && !isnan (best)))
+          {
+            best = v;
+            best_i = (h0 + kh) * W + w0 + kw;
+          }
+      }
+  *y = best;
+  if (am != NULL)
+    *am = best_i;
+}
+
+/* The whole 3x3, stride-2 windows of one output row, [lo, hi), without
+ * branches: the maximum moves unpredictably and mispredictions cost more than
+ * the comparisons, and without branches the loop vectorizes. Ties keep the
+ * first, as maxpool_window does. Returns whether a NaN was seen (the caller
+ * then redoes the row the careful way). */
+static inline bool
+FN (maxpool3s2_row) (REAL *y, int32_t *am, const REAL *x, int W, int h0, int pad, int lo,
+                     int hi)
+{
+  const REAL *r0 = x + (size_t) h0 * W, *r1 = r0 + W, *r2 = r1 + W;
+  int nan = 0;
+
+#define NN_MAXPOOL_TAP(row, k)                                                            \
+  {                                                                                       \
+    REAL v = row[w0 + k];                                                                 \
+    best = v > best ? v : best;                                                           \
+    nan |= v != v;                                                                        \
+  }
+#define NN_MAXPOOL_WINDOW                                                                 \
+  int w0 = 2 * ow - pad;                                                                  \
+  REAL best = r0[w0];                                                                     \
+  nan |= best != best;                                                                    \
+  NN_MAXPOOL_TAP (r0, 1)                                                               \
+  NN_MAXPOOL_TAP (r0, 2)                                                               \
+  NN_MAXPOOL_TAP (r1, 0)                                                               \
+  NN_MAXPOOL_TAP (r1, 1)                                                           \
+  NN_MAXPOOL_TAP (r1, 2)                                                           \
+  NN_MAXPOOL_TAP (r2, 0)                                                           \
+  NN_MAXPOOL_TAP (r2, 1)                                                       \
+  NN_MAXPOOL_TAP (r2, 2)                                                       \
+  y[ow] = best;
+  for (int ow = lo; ow < hi; ow++)
+    {
+      NN_MAXPOOL_WINDOW
+    }
+  /* the index in a second pass: the first tap equal to the maximum (no NaN
+   * here, or the caller redoes the row), found from the last tap back. The
+   * offsets are REALs, held in variables, so that the selects vectorize. */
+  const REAL o8 = (REAL) (2 * W + 2), o7 = (REAL) (2 * W + 1), o6 = (REAL) (2 * W);
+  const REAL o5 = (REAL) (W + 2), o4 = (REAL) (W + 1), o3 = (REAL) W;
+  if (am != NULL)
+    for (int ow = lo; ow < hi; ow++)
+      {
+        int w0 = 2 * ow - pad;
+        REAL best = y[ow];
+        REAL off = o8;
+        off = r2[w0 + 1] == best ? o7 : off;
+        off = r2[w0] == best ? o6 : off;
+        off = r1[w0 + 2] == best ? o5 : off;
+        off = r1[w0 + 1] == best ? o4 : off;
+        off = r1[w0] == best ? o3 : off;
+        off = r0[w0 + 2] == best ? (REAL) 2 : off;
+        off = r0[w0 + 1] == best ? (REAL) 1 : off;
+        off = r0[w0] == best ? (REAL) 0 : off;
+        am[ow] = h0 * W + w0 + (int32_t) off;
+      }
+#undef NN_MAXPOOL_WINDOW
+#undef NN_MAXPOOL_TAP
+  return nan != 0;
+}
+
 void
 FN (nn_maxpool2d_forward) (REAL *out, int32_t *argmax, const REAL *in, int B, int C,
                            int H, int W, int kernel, int stride, int pad, int OH, int OW)
 {
+  /* output columns whose 3x3 stride-2 window lies inside the row */
+  int lo = (pad + 1) / 2, hi = (W - 3 + pad) / 2 + 1;
+
+  if (kernel != 3 || stride != 2 || W < 3)
+    lo = hi = 0;
+  if (hi > OW)
+    hi = OW;
+  if (lo > hi)
+    lo = hi;
   for (size_t plane = 0; plane < (size_t) B * C; plane++)
     {
       const REAL *x = in + plane * H * W;
@@ -913,64 +1010,20 @@ FN (nn_maxpool2d_forward) (REAL *out, int32_t *argmax, const REAL *in, int B, in
       for (int oh = 0; oh < OH; oh++)
         {
           int h0 = oh * stride - pad;
-          int kh0 = h0 < 0 ? -h0 : 0, kh1 = h0 + kernel > H ? H - h0 : kernel;
+          int32_t *am_row = am != NULL ? am + oh * OW : NULL;
+          int fast_lo = lo, fast_hi = hi;
+          if (h0 < 0 || h0 + kernel > H
+              || FN (maxpool3s2_row) (y + oh * OW, am_row, x, W, h0, pad, lo, hi))
+            fast_lo = fast_hi = 0;          /* the careful way for the whole row */
           for (int ow = 0; ow < OW; ow++)
             {
-              int w0 = ow * stride - pad;
-              if (kernel == 3 && kh0 == 0 && kh1 == 3 && w0 >= 0 && w0 + 3 <= W)
+              if (ow == fast_lo && fast_hi > fast_lo)
                 {
-                  /* a whole 3x3 window without branches: the maximum moves
-                   * unpredictably, and mispredictions cost more than the
-                   * comparisons. Ties keep the first, as below; a window with
-                   * a NaN goes the careful way. */
-                  const REAL *r0 = x + (size_t) h0 * W + w0, *r1 = r0 + W, *r2 = r1 + W;
-                  REAL best = r0[0];
-                  int best_off = 0;
-                  bool any_nan = false;
-#define NN_MAXPOOL_TAP(row, k, off)                                                       \
-  {                                                                                       \
-    REAL v = row[k];                                                                      \
-    bool gt = v > best;                                                                   \
-    best = gt ? v : best;                                                                 \
-    best_off = gt ? (off) : best_off;                                                     \
-    any_nan |= v != v;                                                                    \
-  }
-                  NN_MAXPOOL_TAP (r0, 1, 1)
-                  NN_MAXPOOL_TAP (r0, 2, 2)
-                  NN_MAXPOOL_TAP (r1, 0, W)
-                  NN_MAXPOOL_TAP (r1, 1, W + 1)
-                  NN_MAXPOOL_TAP (r1, 2, W + 2)
-                  NN_MAXPOOL_TAP (r2, 0, 2 * W)
-                  NN_MAXPOOL_TAP (r2, 1, 2 * W + 1)
-                  NN_MAXPOOL_TAP (r2, 2, 2 * W + 2)
-#undef NN_MAXPOOL_TAP
-                  any_nan |= r0[0] != r0[0];
-                  if (!any_nan)
-                    {
-                      y[oh * OW + ow] = best;
-                      if (am != NULL)
-                        am[oh * OW + ow] = h0 * W + w0 + best_off;
-                      continue;
-                    }
+                  ow = fast_hi - 1;
+                  continue;
                 }
-              int kw0 = w0 < 0 ? -w0 : 0, kw1 = w0 + kernel > W ? W - w0 : kernel;
-              const REAL *row = x + (size_t) (h0 + kh0) * W + w0;
-              REAL best = row[kw0];
-              int32_t best_i = (h0 + kh0) * W + w0 + kw0;
-              /* PyTorch keeps the first maximum in row-major order, and NaN wins */
-              for (int kh = kh0; kh < kh1; kh++, row += W)
-                for (int kw = kw0; kw < kw1; kw++)
-                  {
-                    REAL v = row[kw];
-                    if (v > best || (isnan (v) && !isnan (best)))
-                      {
-                        best = v;
-                        best_i = (h0 + kh) * W + w0 + kw;
-                      }
-                  }
-              y[oh * OW + ow] = best;
-              if (am != NULL)
-                am[oh * OW + ow] = best_i;
+              FN (maxpool_window) (y + oh * OW + ow, am_row != NULL ? am_row + ow : NULL, x, H,
+                                   W, kernel, h0, ow * stride - pad);
             }
         }
     }
