@@ -792,6 +792,7 @@ typedef struct {
   bool train;            /* keep what backward needs (max-pool's argmax) */
   bool no_weight_grad;   /* backward: input gradient only, parameters untouched */
   bool backward;         /* JOB_WINO_WEIGHTS: profiled as part of backward */
+  bool accumulate;       /* JOB_WINO_BACKWARD: din += rather than = */
   double cpu_seconds[64]; /* profiling by CPU time: per thread */
   size_t n;              /* elementwise length */
   const NnOptimConfig *optim;
@@ -902,8 +903,8 @@ job_task_run (void *ctx, int task, int thread)
                             j->relu, false, s.in_c, s.out_c, s.in_h, s.in_w, b0, b1, ws,
                             m->ws_per_thread);
         else
-          nn_winograd_conv (j->din, j->dout, m->wino_u, true, NULL, false, true, s.out_c,
-                            s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
+          nn_winograd_conv (j->din, j->dout, m->wino_u, true, NULL, false, j->accumulate,
+                            s.out_c, s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
         break;
       }
     case JOB_WINO_DWEIGHT:
@@ -1491,19 +1492,23 @@ nn_resnet_zero_grad (NnResnet *m)
 
 /* din (B, IC, H, W) += the convolution's backward data pass, by Winograd */
 static void
-conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int B)
+conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int B,
+                             bool accumulate)
 {
   Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u, .backward = true };
-  Job conv = { .kind = JOB_WINO_BACKWARD, .u = u, .B = B, .din = din, .dout = dout };
+  Job conv = { .kind = JOB_WINO_BACKWARD, .u = u, .B = B, .din = din, .dout = dout,
+               .accumulate = accumulate };
   run_job (m, &weights);
   run_job (m, &conv);
 }
 
 /* dout (B,OC,OH,OW) is d loss / d unit output *after* its ReLU (if any) has been
  * applied by the caller. Overwrites dout with d loss / d conv_out, then
- * accumulates into din (may be NULL) and the unit's parameter gradients. */
+ * accumulates into din (may be NULL; with din_fresh it holds nothing yet and
+ * is written where that saves zeroing it) and the unit's parameter gradients. */
 static void
-unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, int B)
+unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, int B,
+               bool din_fresh)
 {
   Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
              .dout = dout };
@@ -1515,9 +1520,11 @@ unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, i
       run_job (m, &dweight);
       run_job (m, &sum);
       if (din != NULL)
-        conv_backward_data_winograd (m, u, din, dout, B);
+        conv_backward_data_winograd (m, u, din, dout, B, !din_fresh);
       return;
     }
+  if (din != NULL && din_fresh)
+    parallel_zero (m, din, (size_t) B * u->shape.in_c * u->shape.in_h * u->shape.in_w);
   Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout };
   run_job (m, &conv);
   if (m->threads > 1)
@@ -1612,7 +1619,7 @@ nn_resnet_backward (NnResnet *m)
             parallel_zero (m, dx, n_in);
           Job copy = { .kind = JOB_COPY, .out = tmp, .in = dout, .n = n_out };
           run_job (m, &copy);
-          unit_backward (m, &b->down, need_din ? dx : NULL, tmp, x, B);
+          unit_backward (m, &b->down, need_din ? dx : NULL, tmp, x, B, false);
         }
       else if (need_din)
         {
@@ -1620,11 +1627,10 @@ nn_resnet_backward (NnResnet *m)
           run_job (m, &copy);                            /* identity shortcut */
         }
 
-      parallel_zero (m, tmp, n_mid);
       recompute_out (m, &b->conv1, B);                  /* conv2's input */
-      unit_backward (m, &b->conv2, tmp, dout, b->conv1.out, B);
+      unit_backward (m, &b->conv2, tmp, dout, b->conv1.out, B, true);
       relu_backward (m, tmp, b->conv1.out, n_mid);
-      unit_backward (m, &b->conv1, need_din ? dx : NULL, tmp, x, B);
+      unit_backward (m, &b->conv1, need_din ? dx : NULL, tmp, x, B, false);
 
       /* rotate: the input gradient is the next block's output gradient */
       g[0] = dx;
@@ -1643,7 +1649,7 @@ nn_resnet_backward (NnResnet *m)
       /* the stem's output shared this buffer: its mask comes from conv_out */
       Job relu = { .kind = JOB_BN_RELU_BACKWARD, .u = &m->stem, .B = B, .dout = m->grad_stem };
       run_job (m, &relu);
-      unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B);
+      unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B, false);
     }
 }
 
@@ -1663,7 +1669,7 @@ unit_backward_eval (NnResnet *m, Unit *u, float *din, float *dout, const float *
   if (u->winograd && winograd_pays (&u->shape, B))
     {
       if (din != NULL)
-        conv_backward_data_winograd (m, u, din, dout, B);
+        conv_backward_data_winograd (m, u, din, dout, B, true);
       return;
     }
   Job conv = { .kind = JOB_CONV_BACKWARD, .u = u, .B = B, .in = in, .din = din, .dout = dout,
