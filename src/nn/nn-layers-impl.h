@@ -65,6 +65,9 @@ FN (nn_im2col_channels) (REAL *col, size_t ldc, size_t col_offset, const REAL *i
                   if (hi > lo)
                     memcpy (dst + lo, row + lo, sizeof (REAL) * (hi - lo));
                 }
+              else if (S == 2)        /* the stem and the stride-2 3x3s: vectorizes */
+                for (int ow = lo; ow < hi; ow++)
+                  dst[ow] = row[2 * ow];
               else
                 for (int ow = lo; ow < hi; ow++)
                   dst[ow] = row[ow * S];
