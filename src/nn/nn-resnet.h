@@ -45,7 +45,8 @@ typedef struct {
   int batch;                /* the largest batch forward/backward will be given */
   int in_h, in_w;           /* input size, e.g. 224x224 */
   bool training;            /* plan activations, gradients and optimizer state */
-  size_t workspace_floats;  /* im2col budget for all threads; 0 picks a default */
+  size_t workspace_floats;  /* im2col/Winograd budget for all threads; 0: what the
+                               widest GEMM of any convolution needs */
   int head_hidden;          /* 0: fc is one Linear, as torchvision's. Else an MLP head
                                fc = Sequential(Linear(8w, hidden), ReLU, Dropout,
                                Linear(hidden, classes)): keys fc.0.* and fc.3.* */
