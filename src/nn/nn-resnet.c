@@ -25,6 +25,10 @@ typedef struct {
   NnConvShape shape;                 /* planned at the full batch */
   bool relu;
   bool winograd;                     /* forward and backward data by Winograd */
+  /* training plans: this unit's Winograd weight transform, made by the last
+   * forward (when wino_serial is that forward's) and used again by backward */
+  float *wino_u;
+  unsigned long wino_serial;
   int group;
   float *weight, *dweight;           /* (OC, IC, KH, KW) */
   float *bias;                       /* (OC): only in inference plans, for folding */
@@ -74,6 +78,7 @@ struct NnResnet {
   float *wino_u;                     /* Winograd-transformed weights (16, OC, IC) of the
                                         convolution running now, shared by the threads */
   size_t wino_u_len;
+  unsigned long forward_serial;      /* counts forwards: see Unit.wino_serial */
   float *dw_private;                 /* weight gradients of threads 1.., summed into 0's */
   size_t dw_private_len;
   NnPool *pool;
@@ -258,7 +263,11 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
       if (wino_ws > p->ws_need)
         p->ws_need = wino_ws;
       size_t wino_u = 16 * nn_winograd_plane ((size_t) out_c * in_c);
-      if (wino_u > p->max_wino_u)
+      /* training keeps each unit's transform from forward to backward (it
+       * would otherwise be made twice a step); inference shares one buffer */
+      if (m->cfg.training)
+        u->wino_u = arena_take (&p->acts, wino_u);
+      else if (wino_u > p->max_wino_u)
         p->max_wino_u = wino_u;
       /* backward: each thread's weight-gradient transform dU, then a chunk */
       if (m->cfg.training && wino_u + wino_ws > p->ws_need)
@@ -800,6 +809,12 @@ typedef struct {
 } Job;
 
 static void job_task_run (void *ctx, int task, int thread);
+
+static float *
+unit_wino_u (NnResnet *m, Unit *u)
+{
+  return u->wino_u != NULL ? u->wino_u : m->wino_u;
+}
 static double thread_cpu_seconds (void);
 
 static void
@@ -888,7 +903,8 @@ job_task_run (void *ctx, int task, int thread)
       {
         const NnConvShape *s = &j->u->shape;
         nn_split_range (s->out_c, T, task, &c0, &c1);
-        nn_winograd_weights (m->wino_u, j->u->weight, s->out_c, s->in_c, (int) c0, (int) c1);
+        nn_winograd_weights (unit_wino_u (m, j->u), j->u->weight, s->out_c, s->in_c, (int) c0,
+                             (int) c1);
         break;
       }
     case JOB_WINO_FORWARD:
@@ -899,11 +915,13 @@ job_task_run (void *ctx, int task, int thread)
         s.batch = j->B;
         nn_split_range (nn_winograd_tiles (&s), T, task, &b0, &b1);
         if (j->kind == JOB_WINO_FORWARD)
-          nn_winograd_conv (j->out, j->in, m->wino_u, false, m->folded ? j->u->bias : NULL,
+          nn_winograd_conv (j->out, j->in, unit_wino_u (m, j->u), false,
+                            m->folded ? j->u->bias : NULL,
                             j->relu, false, s.in_c, s.out_c, s.in_h, s.in_w, b0, b1, ws,
                             m->ws_per_thread);
         else
-          nn_winograd_conv (j->din, j->dout, m->wino_u, true, NULL, false, j->accumulate,
+          nn_winograd_conv (j->din, j->dout, unit_wino_u (m, j->u), true, NULL, false,
+                            j->accumulate,
                             s.out_c, s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
         break;
       }
@@ -1205,6 +1223,7 @@ conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool rel
       Job conv = { .kind = JOB_WINO_FORWARD, .u = u, .B = B, .in = in, .out = out,
                    .relu = relu };
       run_job (m, &weights);
+      u->wino_serial = m->forward_serial;
       run_job (m, &conv);
       return;
     }
@@ -1316,6 +1335,7 @@ forward_from (NnResnet *m, int group, const float *act, int batch, bool train)
   const float *x;
 
   train = train && m->cfg.training && !m->folded;
+  m->forward_serial++;
   m->last_batch = B;
   m->last_train = train;
 
@@ -1498,7 +1518,8 @@ conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int 
   Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u, .backward = true };
   Job conv = { .kind = JOB_WINO_BACKWARD, .u = u, .B = B, .din = din, .dout = dout,
                .accumulate = accumulate };
-  run_job (m, &weights);
+  if (u->wino_u == NULL || u->wino_serial != m->forward_serial)
+    run_job (m, &weights);
   run_job (m, &conv);
 }
 
