@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "xl-application.h"
+#include "xl-renderer.h"
 
 int
 main (int    argc,
@@ -25,6 +26,7 @@ main (int    argc,
   g_autoptr(XlApplication) app = NULL;
   int status;
 
+  xl_renderer_apply ();
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

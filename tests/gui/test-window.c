@@ -16,6 +16,7 @@
 #include "nn-resnet.h"
 #include "xl-application.h"
 #include "xl-parameter-count.h"
+#include "xl-renderer.h"
 #include "xl-window.h"
 
 static void
@@ -299,6 +300,27 @@ test_application_accels (void)
   }
 }
 
+/* Software OpenGL only: the app asks for Cairo when there is no render node. */
+static void
+test_renderer_choice (void)
+{
+  g_autofree char *root = g_dir_make_tmp ("xl-dri-XXXXXX", NULL);
+  g_autofree char *missing = g_build_filename (root, "missing", NULL);
+  g_autofree char *card = g_build_filename (root, "card0", NULL);
+  g_autofree char *render = g_build_filename (root, "renderD128", NULL);
+
+  g_assert_cmpstr (xl_renderer_choose (missing), ==, "cairo");
+  g_assert_cmpstr (xl_renderer_choose (root), ==, "cairo");
+  g_assert_true (g_file_set_contents (card, "", 0, NULL));
+  g_assert_cmpstr (xl_renderer_choose (root), ==, "cairo");   /* a display, no GPU to render */
+  g_assert_true (g_file_set_contents (render, "", 0, NULL));
+  g_assert_null (xl_renderer_choose (root));
+
+  g_remove (render);
+  g_remove (card);
+  g_rmdir (root);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -322,6 +344,7 @@ main (int    argc,
   g_test_add_func ("/gui/window/parameter-counts", test_parameter_counts);
   g_test_add_func ("/gui/window/weights-found", test_weights_found);
   g_test_add_func ("/gui/window/application-accels", test_application_accels);
+  g_test_add_func ("/gui/window/renderer-choice", test_renderer_choice);
 
   status = g_test_run ();
 
