@@ -127,6 +127,7 @@ nn_resnet_load_state (NnResnet *m, const NnTensorFile *f, unsigned flags, uint64
     }
   if (replace_fc)
     nn_resnet_init_fc (m, fc_seed);
+  nn_resnet_weights_changed (m);
   if (fc_replaced != NULL)
     *fc_replaced = replace_fc;
   return NN_OK;

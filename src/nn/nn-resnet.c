@@ -25,10 +25,15 @@ typedef struct {
   NnConvShape shape;                 /* planned at the full batch */
   bool relu;
   bool winograd;                     /* forward and backward data by Winograd */
-  /* training plans: this unit's Winograd weight transform, made by the last
-   * forward (when wino_serial is that forward's) and used again by backward */
+  /* this unit's Winograd weight transform (16, OC, IC), planned for every
+   * Winograd unit. It is current when wino_version is the model's
+   * weights_version and, in training plans, wino_serial the last forward's:
+   * training makes it in every forward and backward uses it again; inference
+   * makes it once and keeps it until the weights change (see
+   * nn_resnet_weights_changed) */
   float *wino_u;
   unsigned long wino_serial;
+  unsigned long wino_version;
   int group;
   float *weight, *dweight;           /* (OC, IC, KH, KW) */
   float *bias;                       /* (OC): only in inference plans, for folding */
@@ -75,10 +80,9 @@ struct NnResnet {
   size_t n_argmax;
   float *ws;                         /* im2col workspace: one slice per thread */
   size_t ws_len, ws_per_thread;
-  float *wino_u;                     /* Winograd-transformed weights (16, OC, IC) of the
-                                        convolution running now, shared by the threads */
-  size_t wino_u_len;
   unsigned long forward_serial;      /* counts forwards: see Unit.wino_serial */
+  unsigned long weights_version;     /* bumped whenever weights may have changed:
+                                        see Unit.wino_version */
   float *dw_private;                 /* weight gradients of threads 1.., summed into 0's */
   size_t dw_private_len;
   NnPool *pool;
@@ -140,7 +144,6 @@ typedef struct {
   size_t max_block_act;              /* largest activation after the stem, per batch */
   size_t ws_need;                    /* largest workspace one image of a conv needs */
   size_t max_weight;                 /* largest convolution weight */
-  size_t max_wino_u;                 /* largest Winograd weight transform */
   size_t ws_full;                    /* workspace for the widest GEMMs of one thread */
   float *block_scratch;              /* training: conv1 and downsample outputs */
   float *infer_bufs[5];              /* inference plans rotate through these */
@@ -263,12 +266,10 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
       if (wino_ws > p->ws_need)
         p->ws_need = wino_ws;
       size_t wino_u = 16 * nn_winograd_plane ((size_t) out_c * in_c);
-      /* training keeps each unit's transform from forward to backward (it
-       * would otherwise be made twice a step); inference shares one buffer */
-      if (m->cfg.training)
-        u->wino_u = arena_take (&p->acts, wino_u);
-      else if (wino_u > p->max_wino_u)
-        p->max_wino_u = wino_u;
+      /* every unit keeps its own transform: training from forward to
+       * backward (it would otherwise be made twice a step), inference from
+       * one forward to the next while the weights stay the same */
+      u->wino_u = arena_take (&p->acts, wino_u);
       /* backward: each thread's weight-gradient transform dU, then a chunk */
       if (m->cfg.training && wino_u + wino_ws > p->ws_need)
         p->ws_need = wino_u + wino_ws;
@@ -496,7 +497,6 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->ws_per_thread = (m->ws_per_thread + 15) & ~(size_t) 15;
   m->ws_len = m->ws_per_thread * (size_t) m->threads;
   m->dw_private_len = cfg->training ? p.max_weight * (size_t) (m->threads - 1) : 0;
-  m->wino_u_len = p.max_wino_u;
   if (!cfg->training)
     {
       size_t stem_act = (size_t) cfg->batch * cfg->width * m->stem.shape.out_h
@@ -517,7 +517,6 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->argmax = aligned_block (m->n_argmax * sizeof (int32_t));
   m->ws = aligned_block (m->ws_len * sizeof (float));
   m->dw_private = aligned_block (m->dw_private_len * sizeof (float));
-  m->wino_u = aligned_block (m->wino_u_len * sizeof (float));
   m->pool = nn_pool_new (m->threads);
   if (cfg->training)
     {
@@ -528,7 +527,7 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->n_act_floats = act_floats;
   if (m->param_block == NULL || m->buffer_block == NULL || m->counter_block == NULL
       || m->act_block == NULL || m->argmax == NULL || m->ws == NULL || m->dw_private == NULL
-      || m->wino_u == NULL || m->pool == NULL
+      || m->pool == NULL
       || (cfg->training && (m->grad_block == NULL || m->m_block == NULL || m->v_block == NULL)))
     {
       size_t total = nn_resnet_memory_bytes (m);
@@ -577,7 +576,6 @@ nn_resnet_free (NnResnet *m)
   free (m->argmax);
   free (m->ws);
   free (m->dw_private);
-  free (m->wino_u);
   nn_pool_free (m->pool);
   free (m);
 }
@@ -592,8 +590,7 @@ size_t
 nn_resnet_memory_bytes (const NnResnet *m)
 {
   size_t floats = m->n_param_floats * (m->cfg.training ? 4 : 1) + m->n_buffer_floats
-                  + m->n_act_floats + m->ws_len + m->dw_private_len
-                  + m->wino_u_len;
+                  + m->n_act_floats + m->ws_len + m->dw_private_len;
   return floats * sizeof (float) + m->n_counters * sizeof (int64_t)
          + m->n_argmax * sizeof (int32_t);
 }
@@ -606,10 +603,25 @@ nn_resnet_param_count (const NnResnet *m)
   return m->n_params;
 }
 
+void
+nn_resnet_weights_changed (NnResnet *m)
+{
+  m->weights_version++;
+}
+
+/* A writable convolution weight may be written: what was made of it is stale */
+static NnParam *
+writable_param (NnResnet *m, NnParam *prm)
+{
+  if (prm != NULL && prm->ndim == 4)
+    nn_resnet_weights_changed (m);
+  return prm;
+}
+
 NnParam *
 nn_resnet_param (NnResnet *m, int index)
 {
-  return index >= 0 && index < m->n_params ? &m->params[index] : NULL;
+  return writable_param (m, index >= 0 && index < m->n_params ? &m->params[index] : NULL);
 }
 
 const NnParam *
@@ -623,7 +635,7 @@ nn_resnet_find_param (NnResnet *m, const char *name)
 {
   for (int i = 0; i < m->n_params; i++)
     if (strcmp (m->params[i].name, name) == 0)
-      return &m->params[i];
+      return writable_param (m, &m->params[i]);
   return NULL;
 }
 
@@ -744,6 +756,7 @@ nn_resnet_init (NnResnet *m, uint64_t seed)
         init_unit (&m->blocks[i].down, &rng);
     }
   nn_resnet_init_fc (m, seed);
+  nn_resnet_weights_changed (m);
   m->folded = false;
   m->optim_steps = 0;
   if (m->m_block != NULL)
@@ -810,10 +823,13 @@ typedef struct {
 
 static void job_task_run (void *ctx, int task, int thread);
 
-static float *
-unit_wino_u (NnResnet *m, Unit *u)
+/* Whether u's Winograd weight transform holds its current weights */
+static bool
+wino_u_current (const NnResnet *m, const Unit *u)
 {
-  return u->wino_u != NULL ? u->wino_u : m->wino_u;
+  if (u->wino_version != m->weights_version)
+    return false;
+  return !m->cfg.training || u->wino_serial == m->forward_serial;
 }
 static double thread_cpu_seconds (void);
 
@@ -903,7 +919,7 @@ job_task_run (void *ctx, int task, int thread)
       {
         const NnConvShape *s = &j->u->shape;
         nn_split_range (s->out_c, T, task, &c0, &c1);
-        nn_winograd_weights (unit_wino_u (m, j->u), j->u->weight, s->out_c, s->in_c, (int) c0,
+        nn_winograd_weights (j->u->wino_u, j->u->weight, s->out_c, s->in_c, (int) c0,
                              (int) c1);
         break;
       }
@@ -915,12 +931,12 @@ job_task_run (void *ctx, int task, int thread)
         s.batch = j->B;
         nn_split_range (nn_winograd_tiles (&s), T, task, &b0, &b1);
         if (j->kind == JOB_WINO_FORWARD)
-          nn_winograd_conv (j->out, j->in, unit_wino_u (m, j->u), false,
+          nn_winograd_conv (j->out, j->in, j->u->wino_u, false,
                             m->folded ? j->u->bias : NULL,
                             j->relu, false, s.in_c, s.out_c, s.in_h, s.in_w, b0, b1, ws,
                             m->ws_per_thread);
         else
-          nn_winograd_conv (j->din, j->dout, unit_wino_u (m, j->u), true, NULL, false,
+          nn_winograd_conv (j->din, j->dout, j->u->wino_u, true, NULL, false,
                             j->accumulate,
                             s.out_c, s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
         break;
@@ -1222,8 +1238,14 @@ conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool rel
       Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u };
       Job conv = { .kind = JOB_WINO_FORWARD, .u = u, .B = B, .in = in, .out = out,
                    .relu = relu };
-      run_job (m, &weights);
-      u->wino_serial = m->forward_serial;
+      /* training: every forward (the weights were just stepped); inference:
+       * once, until the weights change */
+      if (m->cfg.training || !wino_u_current (m, u))
+        {
+          run_job (m, &weights);
+          u->wino_serial = m->forward_serial;
+          u->wino_version = m->weights_version;
+        }
       run_job (m, &conv);
       return;
     }
@@ -1518,8 +1540,12 @@ conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int 
   Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u, .backward = true };
   Job conv = { .kind = JOB_WINO_BACKWARD, .u = u, .B = B, .din = din, .dout = dout,
                .accumulate = accumulate };
-  if (u->wino_u == NULL || u->wino_serial != m->forward_serial)
-    run_job (m, &weights);
+  if (!wino_u_current (m, u))
+    {
+      run_job (m, &weights);
+      u->wino_serial = m->forward_serial;
+      u->wino_version = m->weights_version;
+    }
   run_job (m, &conv);
 }
 
@@ -1791,6 +1817,7 @@ nn_resnet_step (NnResnet *m, const NnOptimConfig *optim, double lr)
   m->optim_steps++;
   Job job = { .kind = JOB_OPTIM, .optim = optim, .lr = lr };
   run_job (m, &job);
+  nn_resnet_weights_changed (m);
 }
 
 long
@@ -1846,5 +1873,6 @@ nn_resnet_fold_batchnorm (NnResnet *m, NnError *err)
         fold_unit (&m->blocks[i].down);
     }
   m->folded = true;
+  nn_resnet_weights_changed (m);
   return NN_OK;
 }

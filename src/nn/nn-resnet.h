@@ -90,6 +90,16 @@ NnParam *nn_resnet_param (NnResnet *model, int index);
 const NnParam *nn_resnet_param_const (const NnResnet *model, int index);
 NnParam *nn_resnet_find_param (NnResnet *model, const char *name);
 
+/* Tells the model that parameters were written from outside: through a
+ * pointer kept from nn_resnet_param or nn_resnet_find_param, written after a
+ * later call. Inference keeps what it derives from the convolution weights
+ * (the Winograd weight transforms) from one forward to the next; it is made
+ * again after this call, as after nn_resnet_init, nn_resnet_load_state,
+ * nn_resnet_fold_batchnorm, nn_resnet_step and every nn_resnet_param or
+ * nn_resnet_find_param call that returns a convolution weight, which all
+ * invalidate it themselves. */
+void nn_resnet_weights_changed (NnResnet *model);
+
 /* Parameter counts as torchvision counts them (buffers excluded). */
 size_t nn_resnet_num_parameters (const NnResnet *model);
 size_t nn_resnet_num_trainable (const NnResnet *model);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "nn-resnet.h"
 #include "test-common.h"
 
@@ -193,6 +195,142 @@ test_inference_paths (void)
   nn_resnet_free (folded);
 }
 
+/* Inference keeps each Winograd unit's weight transform from one forward to
+ * the next; whatever writes weights must make it again. Every forward here is
+ * compared bit for bit with a fresh model's first forward (which makes its
+ * transforms from scratch) with the same weights. */
+static NnResnet *
+winograd_model (void)
+{
+  /* 96x96: layer1 (24x24, 144 tiles) and layer2 (12x12, 36) use Winograd */
+  NnResnetConfig cfg = { .num_classes = 3, .width = 8, .batch = 2, .in_h = 96, .in_w = 96,
+                         .conv_algo = NN_CONV_ALGO_WINOGRAD };
+  NnResnet *m = NULL;
+  NnError err = { 0 };
+
+  if (nn_resnet_new (&m, &cfg, &err) != NN_OK)
+    g_error ("nn_resnet_new: %s", err.message);
+  return m;
+}
+
+/* the logits of a fresh model with init(seed), then (when given) the weights
+ * of `like`, folded when asked and with layer1.0.conv2's weight scaled */
+static void
+fresh_logits (float *out, const float *x, NnResnet *like, bool fold, float scale)
+{
+  NnResnet *f = winograd_model ();
+  NnError err = { 0 };
+
+  copy_weights (f, like);
+  if (fold)
+    g_assert_cmpint (nn_resnet_fold_batchnorm (f, &err), ==, NN_OK);
+  if (scale != 1)
+    {
+      NnParam *w = nn_resnet_find_param (f, "layer1.0.conv2.weight");
+      for (size_t i = 0; i < w->numel; i++)
+        w->data[i] *= scale;
+    }
+  nn_resnet_forward (f, x, 2, false);
+  memcpy (out, nn_resnet_logits (f), 2 * 3 * sizeof (float));
+  nn_resnet_free (f);
+}
+
+static void
+test_winograd_cache (void)
+{
+  enum { B = 2, S = 96, N = B * 3 };
+  NnResnet *m = winograd_model (), *other = winograd_model ();
+  float *x = g_new (float, B * 3 * S * S);
+  float first[N], again[N], expect[N];
+  NnError err = { 0 };
+  g_autoptr (GError) gerr = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("xl-wino-XXXXXX", &gerr);
+  g_autofree char *path = g_build_filename (dir, "w.safetensors", NULL);
+
+  g_assert_no_error (gerr);
+  fill_uniform (x, B * 3 * S * S, 21, -2, 2);
+  nn_resnet_init (m, 1);
+  perturb_stats (m);
+
+  /* the cached transform gives exactly the uncached path's result */
+  nn_resnet_forward (m, x, B, false);
+  memcpy (first, nn_resnet_logits (m), sizeof first);
+  nn_resnet_forward (m, x, B, false);
+  memcpy (again, nn_resnet_logits (m), sizeof again);
+  g_assert_cmpmem (again, sizeof again, first, sizeof first);
+  fresh_logits (expect, x, m, false, 1);
+  g_assert_cmpmem (first, sizeof first, expect, sizeof expect);
+  /* one image of the planned two, from the kept transform */
+  nn_resnet_forward (m, x + 3 * S * S, 1, false);
+  g_assert_cmpmem (nn_resnet_logits (m), 3 * sizeof (float), first + 3, 3 * sizeof (float));
+
+  /* the transform is really kept: a write through a pointer kept from before
+   * the last forward, without nn_resnet_weights_changed, does not reach the
+   * Winograd layer (layer1.0.conv2) */
+  NnParam *w = nn_resnet_find_param (m, "layer1.0.conv2.weight");
+  nn_resnet_forward (m, x, B, false);
+  for (size_t i = 0; i < w->numel; i++)
+    w->data[i] *= 2;
+  nn_resnet_forward (m, x, B, false);
+  g_assert_cmpmem (nn_resnet_logits (m), sizeof first, first, sizeof first);
+  /* ... and nn_resnet_weights_changed makes it again */
+  nn_resnet_weights_changed (m);
+  nn_resnet_forward (m, x, B, false);
+  for (size_t i = 0; i < w->numel; i++)
+    w->data[i] /= 2;          /* exact: back to the weights of `first` */
+  memcpy (again, nn_resnet_logits (m), sizeof again);
+  nn_resnet_weights_changed (m);
+  fresh_logits (expect, x, m, false, 2);
+  g_assert_cmpmem (again, sizeof again, expect, sizeof expect);
+  g_assert_true (memcmp (again, first, sizeof first) != 0);
+
+  /* a write after nn_resnet_find_param returned the weight needs nothing more */
+  nn_resnet_forward (m, x, B, false);
+  w = nn_resnet_find_param (m, "layer1.0.conv2.weight");
+  for (size_t i = 0; i < w->numel; i++)
+    w->data[i] *= 2;
+  nn_resnet_forward (m, x, B, false);
+  g_assert_cmpmem (nn_resnet_logits (m), sizeof again, again, sizeof again);
+  w = nn_resnet_find_param (m, "layer1.0.conv2.weight");
+  for (size_t i = 0; i < w->numel; i++)
+    w->data[i] /= 2;
+  nn_resnet_forward (m, x, B, false);
+  g_assert_cmpmem (nn_resnet_logits (m), sizeof first, first, sizeof first);
+
+  /* new weights by nn_resnet_init */
+  nn_resnet_init (m, 2);
+  nn_resnet_forward (m, x, B, false);
+  memcpy (again, nn_resnet_logits (m), sizeof again);
+  fresh_logits (expect, x, m, false, 1);
+  g_assert_cmpmem (again, sizeof again, expect, sizeof expect);
+  g_assert_true (memcmp (again, first, sizeof first) != 0);
+
+  /* new weights by loading a file */
+  nn_resnet_init (other, 3);
+  perturb_stats (other);
+  g_assert_cmpint (nn_resnet_save (other, path, NULL, NULL, 0, &err), ==, NN_OK);
+  g_assert_cmpint (nn_resnet_load_file (m, path, NN_LOAD_STRICT, 0, NULL, &err), ==, NN_OK);
+  nn_resnet_forward (m, x, B, false);
+  memcpy (again, nn_resnet_logits (m), sizeof again);
+  fresh_logits (expect, x, other, false, 1);
+  g_assert_cmpmem (again, sizeof again, expect, sizeof expect);
+
+  /* folding BatchNorm rewrites the weights */
+  g_assert_cmpint (nn_resnet_fold_batchnorm (m, &err), ==, NN_OK);
+  nn_resnet_forward (m, x, B, false);
+  memcpy (again, nn_resnet_logits (m), sizeof again);
+  fresh_logits (expect, x, other, true, 1);
+  g_assert_cmpmem (again, sizeof again, expect, sizeof expect);
+  nn_resnet_forward (m, x, B, false);
+  g_assert_cmpmem (nn_resnet_logits (m), sizeof again, again, sizeof again);
+
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (x);
+  nn_resnet_free (m);
+  nn_resnet_free (other);
+}
+
 static void
 test_frozen_gets_no_update (void)
 {
@@ -341,6 +479,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/resnet/parameter-counts", test_parameter_counts);
   g_test_add_func ("/nn/resnet/init", test_init);
   g_test_add_func ("/nn/resnet/inference-paths", test_inference_paths);
+  g_test_add_func ("/nn/resnet/winograd-cache", test_winograd_cache);
   g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
   g_test_add_func ("/nn/resnet/forward-from-cache", test_forward_from_cache);
   g_test_add_func ("/nn/resnet/profile", test_profile);
