@@ -398,22 +398,22 @@ FN (winograd_input) (REAL *v, size_t plane, const REAL *in, int C, int H, int W,
     }
 }
 
-/* out (B, OC, H, W) for tiles [t0, t0 + n) from M[xi] (OC, n), planes `plane`
- * apart: = or +=, then + bias and max(0, .) */
+/* out (B, OC, H, W) channels [oc0, oc1) for tiles [t0, t0 + n) from M[xi]
+ * (oc1 - oc0, n), planes `plane` apart: = or +=, then + bias and max(0, .) */
 static void
 FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias, bool relu,
-                      bool accumulate, int OC, int H, int W, long t0, int n)
+                      bool accumulate, int OC, int oc0, int oc1, int H, int W, long t0, int n)
 {
   const int TH = (H + 1) / 2, TW = (W + 1) / 2;
 
-  for (int oc = 0; oc < OC; oc++)
+  for (int oc = oc0; oc < oc1; oc++)
     {
       long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
       int th = (int) (r / TW), tw = (int) (r % TW);
       const REAL bv = bias != NULL ? bias[oc] : 0;
       for (int k = 0; k < n; k++)
         {
-          const REAL *src = mm + (size_t) oc * n + k;
+          const REAL *src = mm + (size_t) (oc - oc0) * n + k;
           REAL t[2][4], y[2][2];
           for (int j = 0; j < 4; j++)
             {
@@ -460,36 +460,47 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
  * accumulate: out += instead of =. Chunks of tiles fill ws (ws_len floats);
  * nothing is done when not even one tile fits. */
 void
-FN (nn_winograd_conv) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
-                       const REAL *bias, bool relu, bool accumulate, int C, int OC, int H,
-                       int W, long t0, long t1, REAL *ws, size_t ws_len)
+FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
+                          const REAL *bias, bool relu, bool accumulate, int C, int OC, int H,
+                          int W, long t0, long t1, int oc0, int oc1, REAL *ws, size_t ws_len)
 {
   static const int flip[16] = { 15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0 };
   const size_t u_plane = nn_winograd_plane ((size_t) OC * C);
+  const int rows = oc1 - oc0;
   long chunk = nn_winograd_chunk (C, OC, ws_len);
 
-  if (chunk < 1)
+  if (chunk < 1 || rows < 1)
     return;
   for (long ta = t0; ta < t1; ta += chunk)
     {
       int n = (int) (t1 - ta < chunk ? t1 - ta : chunk);
       size_t v_plane = nn_winograd_plane ((size_t) C * n);
-      size_t m_plane = nn_winograd_plane ((size_t) OC * n);
+      size_t m_plane = nn_winograd_plane ((size_t) rows * n);
       REAL *v = ws, *mm = ws + 16 * v_plane;
       FN (winograd_input) (v, v_plane, in, C, H, W, ta, n);
       for (int xi = 0; xi < 16; xi++)
         {
           if (u_flipped)
-            GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, OC, n, C, 1,
-                  u + (size_t) flip[xi] * u_plane, OC, v + (size_t) xi * v_plane, n, 0,
+            GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, rows, n, C, 1,
+                  u + (size_t) flip[xi] * u_plane + oc0, OC, v + (size_t) xi * v_plane, n, 0,
                   mm + (size_t) xi * m_plane, n);
           else
-            GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, n, C, 1,
-                  u + (size_t) xi * u_plane, C, v + (size_t) xi * v_plane, n, 0,
-                  mm + (size_t) xi * m_plane, n);
+            GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, C, 1,
+                  u + (size_t) xi * u_plane + (size_t) oc0 * C, C, v + (size_t) xi * v_plane,
+                  n, 0, mm + (size_t) xi * m_plane, n);
         }
-      FN (winograd_output) (out, mm, m_plane, bias, relu, accumulate, OC, H, W, ta, n);
+      FN (winograd_output) (out, mm, m_plane, bias, relu, accumulate, OC, oc0, oc1, H, W, ta,
+                            n);
     }
+}
+
+void
+FN (nn_winograd_conv) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
+                       const REAL *bias, bool relu, bool accumulate, int C, int OC, int H,
+                       int W, long t0, long t1, REAL *ws, size_t ws_len)
+{
+  FN (nn_winograd_conv_oc) (out, in, u, u_flipped, bias, relu, accumulate, C, OC, H, W, t0,
+                            t1, 0, OC, ws, ws_len);
 }
 
 /* Weight gradient by the same transforms: with M = U .* V and U = G g G^T,

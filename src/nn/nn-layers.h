@@ -87,6 +87,13 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
                               const real *bias, bool relu, bool accumulate, int C,     \
                               int OC, int H, int W, long t0, long t1, real *ws,        \
                               size_t ws_len);                                          \
+  /* The same for output channels [oc0, oc1) only: a split across threads when */  \
+  /* the batch has few tiles (every thread transforms the same input tiles) */        \
+  void nn_winograd_conv_oc##sfx (real *out, const real *in, const real *u,             \
+                                 bool u_flipped, const real *bias, bool relu,          \
+                                 bool accumulate, int C, int OC, int H, int W,         \
+                                 long t0, long t1, int oc0, int oc1, real *ws,         \
+                                 size_t ws_len);                                       \
   /* Winograd weight gradient, in two steps: du (16,OC,C), planes as u's, += the  */ \
   /* transformed gradient over tiles [t0, t1) of in (B,C,H,W), dout (B,OC,H,W); */    \
   /* then dweight rows [oc0, oc1) += G^T (the sum of n_du such du) G */              \

@@ -206,7 +206,9 @@ add_counter (Planner *p, const char *name, int group, int64_t **data)
  * transform included: batch 1 4.9 ms against im2col's 2.4; batch 8 14.3
  * against 15.1, and in the model, where the transform is split across the
  * threads, batch 16 ... At 14x14 and 256 channels Winograd takes 10.3 ms to
- * im2col's 13.6 at batch 8, 1.5 to 1.7 at batch 1. */
+ * im2col's 13.6 at batch 8, 1.5 to 1.7 at batch 1. With the transform kept
+ * (inference) and the tiles split by channels, layer4 at batch 1 still
+ * loses: 1.76, 1.77, 1.63 CPU ms per conv against im2col's 1.38, 1.41, 1.37. */
 static bool
 winograd_pays (const NnConvShape *s, int batch)
 {
@@ -823,6 +825,19 @@ typedef struct {
 
 static void job_task_run (void *ctx, int task, int thread);
 
+/* Winograd over fewer tiles than this is split by output channels rather
+ * than tiles: a split by tiles gives every thread narrow GEMMs over all the
+ * transformed weights. Batch 1, 2 threads, CPU ms per conv: layer3 (49 tiles)
+ * 1.15 -> 0.90 split by channels; layer2 (196) 0.78 -> 0.85 and layer1 (784)
+ * 0.70 -> 0.90 the other way, so they stay split by tiles. */
+#define NN_WINOGRAD_OC_SPLIT_TILES 128
+
+static bool
+wino_split_oc (const NnResnet *m, long tiles)
+{
+  return m->threads > 1 && tiles < NN_WINOGRAD_OC_SPLIT_TILES;
+}
+
 /* Whether u's Winograd weight transform holds its current weights */
 static bool
 wino_u_current (const NnResnet *m, const Unit *u)
@@ -928,17 +943,34 @@ job_task_run (void *ctx, int task, int thread)
       {
         NnConvShape s = j->u->shape;
         float *ws = m->ws + (size_t) thread * m->ws_per_thread;
+        bool fwd = j->kind == JOB_WINO_FORWARD;
+        int oc = fwd ? s.out_c : s.in_c;
+        long tiles;
         s.batch = j->B;
-        nn_split_range (nn_winograd_tiles (&s), T, task, &b0, &b1);
-        if (j->kind == JOB_WINO_FORWARD)
-          nn_winograd_conv (j->out, j->in, j->u->wino_u, false,
-                            m->folded ? j->u->bias : NULL,
-                            j->relu, false, s.in_c, s.out_c, s.in_h, s.in_w, b0, b1, ws,
-                            m->ws_per_thread);
+        tiles = nn_winograd_tiles (&s);
+        if (wino_split_oc (m, tiles))
+          {
+            /* few tiles: each thread all of them, for its share of the output
+             * channels (and so of the transformed weights it reads) */
+            b0 = 0;
+            b1 = tiles;
+            nn_split_range (oc, T, task, &c0, &c1);
+          }
         else
-          nn_winograd_conv (j->din, j->dout, j->u->wino_u, true, NULL, false,
-                            j->accumulate,
-                            s.out_c, s.in_c, s.in_h, s.in_w, b0, b1, ws, m->ws_per_thread);
+          {
+            nn_split_range (tiles, T, task, &b0, &b1);
+            c0 = 0;
+            c1 = oc;
+          }
+        if (fwd)
+          nn_winograd_conv_oc (j->out, j->in, j->u->wino_u, false,
+                               m->folded ? j->u->bias : NULL, j->relu, false, s.in_c, s.out_c,
+                               s.in_h, s.in_w, b0, b1, (int) c0, (int) c1, ws,
+                               m->ws_per_thread);
+        else
+          nn_winograd_conv_oc (j->din, j->dout, j->u->wino_u, true, NULL, false, j->accumulate,
+                               s.out_c, s.in_c, s.in_h, s.in_w, b0, b1, (int) c0, (int) c1, ws,
+                               m->ws_per_thread);
         break;
       }
     case JOB_WINO_DWEIGHT:
