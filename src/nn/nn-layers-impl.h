@@ -33,12 +33,14 @@ FN (conv_valid_range) (int *lo, int *hi, int k, int stride, int pad, int W, int 
     *hi = *lo;
 }
 
-void
-FN (nn_im2col_channels) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
-                         const NnConvShape *s, int c0, int c1)
+/* im2col of input channels [c0, c1) and output rows [oh0, oh1) only: output
+ * row oh starts at column col_offset + (oh - oh0) * OW */
+static void
+FN (im2col_range) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
+                   const NnConvShape *s, int c0, int c1, int oh0, int oh1)
 {
   const int H = s->in_h, W = s->in_w, KH = s->kernel_h, KW = s->kernel_w;
-  const int OH = s->out_h, OW = s->out_w, S = s->stride, P = s->pad;
+  const int OW = s->out_w, S = s->stride, P = s->pad;
 
   for (int c = c0; c < c1; c++)
     for (int kh = 0; kh < KH; kh++)
@@ -49,7 +51,7 @@ FN (nn_im2col_channels) (REAL *col, size_t ldc, size_t col_offset, const REAL *i
           int lo, hi;
 
           FN (conv_valid_range) (&lo, &hi, kw, S, P, W, OW);
-          for (int oh = 0; oh < OH; oh++, dst += OW)
+          for (int oh = oh0; oh < oh1; oh++, dst += OW)
             {
               int ih = oh * S - P + kh;
               if (ih < 0 || ih >= H)
@@ -75,6 +77,13 @@ FN (nn_im2col_channels) (REAL *col, size_t ldc, size_t col_offset, const REAL *i
                 dst[ow] = 0;
             }
         }
+}
+
+void
+FN (nn_im2col_channels) (REAL *col, size_t ldc, size_t col_offset, const REAL *in,
+                         const NnConvShape *s, int c0, int c1)
+{
+  FN (im2col_range) (col, ldc, col_offset, in, s, c0, c1, 0, s->out_h);
 }
 
 static void
@@ -121,6 +130,48 @@ FN (nn_conv2d_forward_rows) (REAL *out, const REAL *col, const REAL *weight, con
   if (bias != NULL || relu)
     FN (conv_epilogue) (out + (size_t) oc0 * OHW, bias != NULL ? bias + oc0 : NULL, relu,
                         oc1 - oc0, OHW);
+}
+
+/* Output rows [oh0, oh1) of one image, all channels, in chunks of rows whose
+ * columns fit ws_len floats (so they stay in cache between im2col and GEMM):
+ *   out[:, oh0*OW : oh1*OW] = weight (OC, K) x col (K, rows*OW)
+ * then + bias and max(0, .). Nothing is done when not even one row fits. */
+void
+FN (nn_conv2d_forward_outrows) (REAL *out, const REAL *in, const REAL *weight,
+                                const REAL *bias, bool relu, const NnConvShape *s, int oh0,
+                                int oh1, REAL *ws, size_t ws_len)
+{
+  const int OC = s->out_c, OW = s->out_w;
+  const size_t K = (size_t) s->in_c * s->kernel_h * s->kernel_w;
+  const size_t OHW = (size_t) s->out_h * OW;
+  long chunk = (long) (ws_len / (K * (size_t) OW));
+
+  if (chunk < 1)
+    return;
+  for (int r0 = oh0; r0 < oh1; r0 += (int) chunk)
+    {
+      int r1 = oh1 - r0 < chunk ? oh1 : r0 + (int) chunk;
+      size_t n = (size_t) (r1 - r0) * OW;
+      REAL *dst = out + (size_t) r0 * OW;
+      FN (im2col_range) (ws, n, 0, in, s, 0, s->in_c, r0, r1);
+      GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int) n, (int) K, 1, weight,
+            (int) K, ws, (int) n, 0, dst, (int) OHW);
+      if (bias != NULL || relu)
+        for (int oc = 0; oc < OC; oc++)
+          {
+            REAL *o = dst + (size_t) oc * OHW;
+            REAL b = bias != NULL ? bias[oc] : 0;
+            if (relu)
+              for (size_t i = 0; i < n; i++)
+                {
+                  REAL v = o[i] + b;
+                  o[i] = v < 0 ? 0 : v;       /* NaN stays NaN, as in PyTorch */
+                }
+            else
+              for (size_t i = 0; i < n; i++)
+                o[i] += b;
+          }
+    }
 }
 
 /* in (C,H,W) += the columns of one image, the adjoint of im2col. */

@@ -75,6 +75,12 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
   void nn_conv2d_forward_rows##sfx (real *out, const real *col, const real *weight,    \
                                     const real *bias, bool relu,                       \
                                     const NnConvShape *s, int oc0, int oc1);           \
+  /* out rows [oh0, oh1) of one image (OC, OH, OW) = conv (in (C,H,W)), + bias, */  \
+  /* relu, im2col'd in chunks of rows whose columns fit ws_len floats */             \
+  void nn_conv2d_forward_outrows##sfx (real *out, const real *in, const real *weight,  \
+                                       const real *bias, bool relu,                   \
+                                       const NnConvShape *s, int oh0, int oh1,        \
+                                       real *ws, size_t ws_len);                      \
   /* Winograd: u (16, OC, C) = G g G^T for weight rows [oc0, oc1) of (OC, C, 3, 3), */ \
   /* its planes nn_winograd_plane (OC * C) apart */                                    \
   void nn_winograd_weights##sfx (real *u, const real *weight, int OC, int C, int oc0,  \

@@ -47,6 +47,27 @@ check_conv (int B, int C, int H, int W, int OC, int K, int stride, int pad, size
   conv_reference (ref, in, w, bias, &s);
   nn_conv2d_forward (out, in, w, bias, false, &s, ws, ws_len);
   g_assert_cmpfloat (rel_error (out, ref, n_out), <, 1e-5);
+  /* by output rows: two ranges per image (as two threads), chunks of at most
+   * two rows' columns, with and without ReLU */
+  for (int relu = 0; relu < 2; relu++)
+    {
+      size_t row_floats = (size_t) C * K * K * s.out_w;
+      size_t in_img = (size_t) C * H * W, out_img = (size_t) OC * s.out_h * s.out_w;
+      int half = s.out_h / 2;
+      memset (out, 0, n_out * sizeof (float));
+      for (int b = 0; b < B; b++)
+        {
+          nn_conv2d_forward_outrows (out + b * out_img, in + b * in_img, w, bias, relu, &s, 0,
+                                     half, ws, 2 * row_floats);
+          nn_conv2d_forward_outrows (out + b * out_img, in + b * in_img, w, bias, relu, &s,
+                                     half, s.out_h, ws, 2 * row_floats);
+        }
+      for (size_t i = 0; i < n_out; i++)
+        {
+          float r = relu && ref[i] < 0 ? 0 : ref[i];
+          g_assert_cmpfloat (fabsf (out[i] - r), <=, 1e-5f * (fabsf (r) + 1));
+        }
+    }
 
   /* Backward against the adjoint identity: <dout, conv(in)> is linear in in and w,
    * so <din, in> = <dout, conv(in; w)> = <dw, w> for a bias-free convolution. */
