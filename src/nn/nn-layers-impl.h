@@ -456,6 +456,8 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
                       bool accumulate, int OC, int oc0, int oc1, int H, int W, long t0, int n)
 {
   const int TH = (H + 1) / 2, TW = (W + 1) / 2;
+  /* max(val, lo): 0 with the ReLU, -inf (nothing) without */
+  const REAL lo = relu ? (REAL) 0 : -(REAL) INFINITY;
 
   for (int oc = oc0; oc < oc1; oc++)
     {
@@ -480,17 +482,30 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
             }
           REAL *dst = out + ((size_t) b * OC + oc) * H * W;
           const int y0 = 2 * th, x0 = 2 * tw;
-          for (int i = 0; i < 2 && y0 + i < H; i++)
-            for (int j = 0; j < 2 && x0 + j < W; j++)
-              {
-                REAL *o = dst + (size_t) (y0 + i) * W + x0 + j;
-                REAL val = y[i][j];
-                if (accumulate)
-                  val += *o;
-                if (relu && val < 0)
-                  val = 0;
-                *o = val;
-              }
+          if (!accumulate && y0 + 1 < H && x0 + 1 < W)
+            {
+              /* a whole tile: the ReLU as a select, not a branch on the sign
+               * (half the outputs are negative: a branch mispredicts) */
+              REAL *o = dst + (size_t) y0 * W + x0;
+              for (int i = 0; i < 2; i++)
+                for (int j = 0; j < 2; j++)
+                  {
+                    REAL val = y[i][j];
+                    o[(size_t) i * W + j] = val < lo ? lo : val;   /* NaN stays NaN */
+                  }
+            }
+          else
+            for (int i = 0; i < 2 && y0 + i < H; i++)
+              for (int j = 0; j < 2 && x0 + j < W; j++)
+                {
+                  REAL *o = dst + (size_t) (y0 + i) * W + x0 + j;
+                  REAL val = y[i][j];
+                  if (accumulate)
+                    val += *o;
+                  if (relu && val < 0)
+                    val = 0;
+                  *o = val;
+                }
           if (++tw == TW)
             {
               tw = 0;
