@@ -97,6 +97,7 @@ struct _XlResultsPage
   AdwStatusPage     *error_status;
   GtkLabel          *run_title;
   GtkLabel          *run_summary;
+  GtkLabel          *metrics_heading;
   GtkLabel          *threshold_description;
   GtkScale          *threshold_scale;
   GtkAdjustment     *threshold_adjustment;
@@ -635,7 +636,8 @@ load_curves (XlResultsPage *self)
 
 static void
 describe_run (XlResultsPage       *self,
-              const XlPredictions *test)
+              const XlPredictions *test,
+              XlSplit              split)
 {
   const XlRunFolder *run = self->run;
   g_autofree char *name = g_path_get_basename (run->run_dir);
@@ -664,10 +666,19 @@ describe_run (XlResultsPage       *self,
   for (guint i = 0; i < test->n; i++)
     if (test->labels[i] < run->info.n_classes)
       per_class[test->labels[i]]++;
-  g_string_append_printf (summary, ngettext ("%u test film", "%u test films", test->n), test->n);
+  if (split == XL_SPLIT_TEST)
+    g_string_append_printf (summary, ngettext ("%u test film", "%u test films", test->n), test->n);
+  else
+    g_string_append_printf (summary, ngettext ("%u validation film", "%u validation films", test->n),
+                            test->n);
   for (guint c = 0; c < run->info.n_classes; c++)
     g_string_append_printf (summary, "%s%u %s", c == 0 ? ": " : ", ", per_class[c],
                             run->info.classes[c]);
+  if (split != XL_SPLIT_TEST)
+    g_string_append_printf (summary, "\n%s",
+                            _("The data set has no test split: these are the validation films "
+                              "the best epoch and the threshold were chosen on, so the numbers "
+                              "are optimistic."));
 
   gtk_label_set_label (self->run_summary, summary->str);
 }
@@ -687,6 +698,7 @@ xl_results_page_set_run (XlResultsPage *self,
   g_autoptr(XlPredictions) test = NULL;
   g_autoptr(GError) error = NULL;
   const XlModelInfo *info;
+  XlSplit split;
   gboolean binary;
   gboolean loaded;
 
@@ -709,12 +721,14 @@ xl_results_page_set_run (XlResultsPage *self,
     }
 
   info = &run->info;
-  test = xl_run_folder_predictions (run, XL_SPLIT_TEST);
+  /* A data set without a test split was evaluated on val (as report.pdf was) */
+  split = xl_run_folder_report_split (run);
+  test = xl_run_folder_predictions (run, split);
   if (test == NULL)
     {
       g_autofree char *dir = g_filename_display_name (run->run_dir);
       /* Translators: %s is a run folder */
-      g_autofree char *text = g_strdup_printf (_("The predictions of %s have no test films, so there is nothing to measure. Evaluate its model on a test split (xraylab-cli eval), or train with a data set that has one."),
+      g_autofree char *text = g_strdup_printf (_("The predictions of %s have neither test nor validation films, so there is nothing to measure. Evaluate its model on a test split (xraylab-cli eval), or train with a data set that has one."),
                                                dir);
 
       show_error (self, text);
@@ -733,7 +747,9 @@ xl_results_page_set_run (XlResultsPage *self,
       return;
     }
 
-  describe_run (self, test);
+  describe_run (self, test, split);
+  gtk_label_set_label (self->metrics_heading,
+                       split == XL_SPLIT_TEST ? _("Test Metrics") : _("Validation Metrics"));
 
   /* The threshold section and the binary metrics only mean something for two classes. */
   gtk_widget_set_visible (gtk_widget_get_parent (GTK_WIDGET (self->threshold_scale)), binary);
@@ -1214,7 +1230,8 @@ report_thread (GTask        *task,
   WriteJob *job = task_data;
   const XlRunFolder *run = job->run;
   g_autoptr(GError) error = NULL;
-  g_autoptr(XlPredictions) test = xl_run_folder_predictions (run, XL_SPLIT_TEST);
+  XlSplit split = xl_run_folder_report_split (run);
+  g_autoptr(XlPredictions) test = xl_run_folder_predictions (run, split);
   g_autofree char *scratch = g_dir_make_tmp ("xraylab-report-XXXXXX", &error);
   g_autofree char *name = g_path_get_basename (run->run_dir);
   g_autofree char *scratch_run = NULL;
@@ -1247,7 +1264,7 @@ report_thread (GTask        *task,
       .early_stop_epoch = run->early_stop_epoch,
       .info = &run->info,
       .predictions = test,
-      .predictions_split = xl_split_name (XL_SPLIT_TEST),
+      .predictions_split = xl_split_name (split),
       .threshold = job->threshold,
       .threshold_source = job->threshold_source,
       .settings_text = settings,
@@ -1831,6 +1848,7 @@ xl_results_page_class_init (XlResultsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, XlResultsPage, error_status);
   gtk_widget_class_bind_template_child (widget_class, XlResultsPage, run_title);
   gtk_widget_class_bind_template_child (widget_class, XlResultsPage, run_summary);
+  gtk_widget_class_bind_template_child (widget_class, XlResultsPage, metrics_heading);
   gtk_widget_class_bind_template_child (widget_class, XlResultsPage, threshold_description);
   gtk_widget_class_bind_template_child (widget_class, XlResultsPage, threshold_scale);
   gtk_widget_class_bind_template_child (widget_class, XlResultsPage, threshold_adjustment);

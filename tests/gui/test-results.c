@@ -782,13 +782,41 @@ test_states (void)
   g_assert_nonnull (old_run);
   g_assert_nonnull (other_run);
 
-  /* No test rows: the error state, and no metrics. */
+  /* No test rows (a data set without a test split): the validation films,
+   * said so. */
   xl_results_page_set_run (page, old_run);
-  g_assert_cmpstr (visible_state (page), ==, "error");
-  g_assert_false (xl_results_page_get_metrics (page, NULL, NULL));
+  g_assert_cmpstr (visible_state (page), ==, "results");
+  g_assert_true (xl_results_page_get_metrics (page, NULL, NULL));
+  {
+    GtkLabel *heading = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (page),
+                                                                  XL_TYPE_RESULTS_PAGE,
+                                                                  "metrics_heading"));
+    GtkLabel *summary = GTK_LABEL (gtk_widget_get_template_child (GTK_WIDGET (page),
+                                                                  XL_TYPE_RESULTS_PAGE,
+                                                                  "run_summary"));
+
+    g_assert_cmpstr (gtk_label_get_label (heading), ==, "Validation Metrics");
+    g_assert_nonnull (strstr (gtk_label_get_label (summary), "no test split"));
+  }
   xl_window_show_view (window, "results");
   paint_frames (2);
-  save_screenshot (GTK_WIDGET (window), "results-error");
+  save_screenshot (GTK_WIDGET (window), "results-val-only");
+
+  /* No rows at all: the error state, and no metrics. */
+  {
+    g_autofree char *csv = g_build_filename (old_dir, "predictions.csv", NULL);
+    g_autoptr(XlRunFolder) empty_run = NULL;
+
+    g_assert_true (g_file_set_contents (csv, "path,split,true_label,p_NORMAL,p_PNEUMONIA,"
+                                        "predicted_label\n", -1, NULL));
+    empty_run = xl_run_folder_load (old_dir, NULL);
+    g_assert_nonnull (empty_run);
+    xl_results_page_set_run (page, empty_run);
+    g_assert_cmpstr (visible_state (page), ==, "error");
+    g_assert_false (xl_results_page_get_metrics (page, NULL, NULL));
+    paint_frames (2);
+    save_screenshot (GTK_WIDGET (window), "results-error");
+  }
 
   /* Other classes: results, but no Kermany reference. */
   xl_results_page_set_run (page, other_run);
