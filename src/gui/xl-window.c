@@ -193,6 +193,9 @@ xl_window_get_settled (XlWindow *self)
   if ((loader = xl_data_page_get_loader (self->data_page)) != NULL
       && xl_thumbnail_loader_get_n_pending (loader) > 0)
     return FALSE;
+  /* Review's film and heatmap on their way */
+  if (xl_review_page_get_busy (self->review_page))
+    return FALSE;
 
   return TRUE;
 }
