@@ -394,10 +394,97 @@ FN (nn_winograd_weights) (REAL *u, const REAL *weight, int OC, int C, int oc0, i
     }
 }
 
-/* V[xi] (C, n), planes `plane` apart, for tiles [t0, t0 + n) of in (B, C, H, W) */
+/* V[xi] (C, n), planes `plane` apart, for tiles [t0, t0 + n) of in (B, C, H, W),
+ * a run of tiles along a tile row at a time: the row transform (B^T d) over
+ * the run's whole width, then the column transform per tile, both loops GCC
+ * vectorizes (the tile at a time version below was 12% of a batch-16
+ * inference). The same operations in the same order: the same results. */
+#define NN_WINO_ROW_MAX 1040
+
+static void FN (winograd_input_tiles) (REAL *v, size_t plane, const REAL *in, int C, int H,
+                                       int W, long t0, int n);
+
 static void
 FN (winograd_input) (REAL *v, size_t plane, const REAL *in, int C, int H, int W, long t0,
                      int n)
+{
+  const int TH = (H + 1) / 2, TW = (W + 1) / 2;
+  REAL d[4][NN_WINO_ROW_MAX], t[4][NN_WINO_ROW_MAX];
+
+  if (2 * TW + 2 > NN_WINO_ROW_MAX)
+    {
+      FN (winograd_input_tiles) (v, plane, in, C, H, W, t0, n);
+      return;
+    }
+  for (int c = 0; c < C; c++)
+    {
+      long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
+      int th = (int) (r / TW), tw = (int) (r % TW);
+      for (int k = 0; k < n;)
+        {
+          const int seg = n - k < TW - tw ? n - k : TW - tw;
+          const REAL *src = in + ((size_t) b * C + c) * H * W;
+          const int y0 = 2 * th - 1, xa = 2 * tw - 1, len = 2 * seg + 2;
+          /* d[i][q]: input row y0 + i at column xa + q, 0 outside the image */
+          for (int i = 0; i < 4; i++)
+            {
+              const int y = y0 + i;
+              REAL *di = d[i];
+              if (y < 0 || y >= H)
+                {
+                  memset (di, 0, sizeof (REAL) * len);
+                  continue;
+                }
+              const int lead = xa < 0 ? -xa : 0;
+              const int last = xa + len - 1 < W ? xa + len - 1 : W - 1;
+              for (int q = 0; q < lead; q++)
+                di[q] = 0;
+              memcpy (di + lead, src + (size_t) y * W + xa + lead,
+                      sizeof (REAL) * (last - xa - lead + 1));
+              for (int q = last - xa + 1; q < len; q++)
+                di[q] = 0;
+            }
+          for (int q = 0; q < len; q++)
+            {
+              t[0][q] = d[0][q] - d[2][q];
+              t[1][q] = d[1][q] + d[2][q];
+              t[2][q] = d[2][q] - d[1][q];
+              t[3][q] = d[1][q] - d[3][q];
+            }
+          for (int i = 0; i < 4; i++)
+            {
+              const REAL *ti = t[i];
+              REAL *p0 = v + (size_t) (4 * i + 0) * plane + (size_t) c * n + k;
+              REAL *p1 = v + (size_t) (4 * i + 1) * plane + (size_t) c * n + k;
+              REAL *p2 = v + (size_t) (4 * i + 2) * plane + (size_t) c * n + k;
+              REAL *p3 = v + (size_t) (4 * i + 3) * plane + (size_t) c * n + k;
+              for (int q = 0; q < seg; q++)
+                {
+                  p0[q] = ti[2 * q] - ti[2 * q + 2];
+                  p1[q] = ti[2 * q + 1] + ti[2 * q + 2];
+                  p2[q] = ti[2 * q + 2] - ti[2 * q + 1];
+                  p3[q] = ti[2 * q + 1] - ti[2 * q + 3];
+                }
+            }
+          k += seg;
+          tw += seg;
+          if (tw == TW)
+            {
+              tw = 0;
+              if (++th == TH)
+                {
+                  th = 0;
+                  b++;
+                }
+            }
+        }
+    }
+}
+
+/* The same, a tile at a time: for maps wider than the row buffers */
+static void
+FN (winograd_input_tiles) (REAL *v, size_t plane, const REAL *in, int C, int H, int W, long t0,
+                           int n)
 {
   const int TH = (H + 1) / 2, TW = (W + 1) / 2;
 
