@@ -546,6 +546,59 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
   /* max(val, lo): 0 with the ReLU, -inf (nothing) without */
   const REAL lo = relu ? (REAL) 0 : -(REAL) INFINITY;
 
+  if (!accumulate && 2 * TW <= NN_WINO_ROW_MAX)
+    {
+      /* a run of tiles along a tile row at a time: both output rows of the
+       * run built in rows[] by a loop GCC vectorizes, then copied out (the
+       * same operations in the same order as the tile at a time loop below) */
+      REAL rows[2][NN_WINO_ROW_MAX];
+      for (int oc = oc0; oc < oc1; oc++)
+        {
+          long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
+          int th = (int) (r / TW), tw = (int) (r % TW);
+          const REAL bv = bias != NULL ? bias[oc] : 0;
+          for (int k = 0; k < n;)
+            {
+              const int seg = n - k < TW - tw ? n - k : TW - tw;
+              const REAL *src = mm + (size_t) (oc - oc0) * n + k;
+              for (int q = 0; q < seg; q++)
+                {
+                  REAL t[2][4];
+                  for (int j = 0; j < 4; j++)
+                    {
+                      REAL m0 = src[j * plane + q], m1 = src[(4 + j) * plane + q];
+                      REAL m2 = src[(8 + j) * plane + q], m3 = src[(12 + j) * plane + q];
+                      t[0][j] = m0 + m1 + m2;
+                      t[1][j] = m1 - m2 - m3;
+                    }
+                  for (int i = 0; i < 2; i++)
+                    {
+                      REAL y0v = t[i][0] + t[i][1] + t[i][2] + bv;
+                      REAL y1v = t[i][1] - t[i][2] - t[i][3] + bv;
+                      rows[i][2 * q] = y0v < lo ? lo : y0v;         /* NaN stays NaN */
+                      rows[i][2 * q + 1] = y1v < lo ? lo : y1v;
+                    }
+                }
+              REAL *dst = out + ((size_t) b * OC + oc) * H * W;
+              const int y0 = 2 * th, x0 = 2 * tw;
+              const int cols = x0 + 2 * seg <= W ? 2 * seg : W - x0;
+              for (int i = 0; i < 2 && y0 + i < H; i++)
+                memcpy (dst + (size_t) (y0 + i) * W + x0, rows[i], sizeof (REAL) * cols);
+              k += seg;
+              tw += seg;
+              if (tw == TW)
+                {
+                  tw = 0;
+                  if (++th == TH)
+                    {
+                      th = 0;
+                      b++;
+                    }
+                }
+            }
+        }
+      return;
+    }
   for (int oc = oc0; oc < oc1; oc++)
     {
       long b = t0 / ((long) TH * TW), r = t0 % ((long) TH * TW);
