@@ -23,75 +23,14 @@
 #include "xl-results-page.h"
 #include "xl-review-page.h"
 #include "xl-synth.h"
+#include "gui-test-util.h"
 #include "xl-window.h"
 
-#define WAIT_SECONDS 60
-#define MIN_DISTINCT_COLORS 64
 
 static char *tmp_root;
 static char *data_dir;
 static char *run_dir;
 static XlWindow *window;
-
-typedef gboolean (*Condition) (gpointer user_data);
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_until (Condition cond,
-            gpointer  user_data)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_SECONDS * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-  gboolean ok = TRUE;
-
-  while (!cond (user_data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          ok = FALSE;
-          break;
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (tick);
-
-  return ok;
-}
-
-static gboolean
-count_frame_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  guint *frames = user_data;
-
-  if (*frames > 0)
-    (*frames)--;
-
-  return *frames > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean
-no_frames_left (gpointer user_data)
-{
-  return *(guint *) user_data == 0;
-}
-
-static void
-paint_frames (guint n)
-{
-  guint frames = n;
-
-  gtk_widget_queue_draw (GTK_WIDGET (window));
-  gtk_widget_add_tick_callback (GTK_WIDGET (window), count_frame_cb, &frames, NULL);
-  g_assert_true (wait_until (no_frames_left, &frames));
-}
 
 static gboolean
 file_exists (gpointer user_data)
@@ -105,52 +44,6 @@ message_mentions (gpointer user_data)
   const char *message = xl_results_page_get_last_message (xl_window_get_results_page (window));
 
   return message != NULL && strstr (message, user_data) != NULL;
-}
-
-static guint
-count_distinct_colors (GdkTexture *texture)
-{
-  g_autoptr(GHashTable) colors = g_hash_table_new (NULL, NULL);
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
-
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    g_hash_table_add (colors, GUINT_TO_POINTER (pixels[i]));
-
-  return g_hash_table_size (colors);
-}
-
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  guint colors;
-
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-
-  colors = count_distinct_colors (texture);
-  g_test_message ("%s: %dx%d, %u distinct colours", path, width, height, colors);
-  g_assert_cmpuint (colors, >, MIN_DISTINCT_COLORS);
 }
 
 /* ---- A run folder, written as a session writes one ----------------------------- */
@@ -358,7 +251,7 @@ test_open_run (void)
   xl_window_open_run (window, run_dir, &error);
   g_assert_no_error (error);
   xl_window_show_view (window, "results");
-  paint_frames (3);
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
 
   run = xl_results_page_get_run (page);
   g_assert_nonnull (run);
@@ -574,7 +467,7 @@ test_show_films (void)
 
   xl_results_page_set_threshold (page, 0.5);
   xl_window_show_view (window, "results");
-  paint_frames (3);
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
   g_assert_true (xl_confusion_view_get_frame (view, &frame));
   handler = g_signal_connect (page, "show-films", G_CALLBACK (record_cell_cb), cell);
 
@@ -598,7 +491,7 @@ test_show_films (void)
   /* The keyboard: Up moves to (NORMAL, NORMAL)... Right to (NORMAL,
    * PNEUMONIA), Enter opens the false positives. */
   xl_window_show_view (window, "results");
-  paint_frames (2);
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
   key = find_controller (GTK_WIDGET (view), GTK_TYPE_EVENT_CONTROLLER_KEY);
   g_assert_nonnull (key);
   g_signal_emit_by_name (key, "key-pressed", GDK_KEY_Up, 0, 0, &handled);
@@ -715,9 +608,9 @@ test_report_and_model (void)
 
   xl_results_page_set_threshold (page, 0.45);
   xl_results_page_export_report (page, report);
-  g_assert_true (wait_until (file_exists, report));
-  g_assert_true (wait_until (message_mentions, "Saved"));
-  g_assert_true (wait_until (message_mentions, "report.pdf"));
+  g_assert_true (gui_test_wait_until (file_exists, report));
+  g_assert_true (gui_test_wait_until (message_mentions, "Saved"));
+  g_assert_true (gui_test_wait_until (message_mentions, "report.pdf"));
   g_assert_true (g_file_get_contents (report, &contents, &length, NULL));
   g_assert_true (g_str_has_prefix (contents, "%PDF"));
   g_assert_cmpuint (length, >, 1000);
@@ -726,8 +619,8 @@ test_report_and_model (void)
   g_clear_pointer (&contents, g_free);
 
   xl_results_page_save_model (page, model);
-  g_assert_true (wait_until (file_exists, model));
-  g_assert_true (wait_until (message_mentions, "copy.safetensors"));
+  g_assert_true (gui_test_wait_until (file_exists, model));
+  g_assert_true (gui_test_wait_until (message_mentions, "copy.safetensors"));
   g_assert_true (g_file_get_contents (model, &contents, &length, NULL));
   g_assert_true (g_file_get_contents (run->model_path, &original, &original_length, NULL));
   g_assert_cmpuint (length, ==, original_length);
@@ -747,7 +640,7 @@ test_report_and_model (void)
   {
     g_autofree char *nowhere = g_build_filename (tmp_root, "no", "such", "model.safetensors", NULL);
     xl_results_page_save_model (page, nowhere);
-    g_assert_true (wait_until (message_mentions, "Could not save the model"));
+    g_assert_true (gui_test_wait_until (message_mentions, "Could not save the model"));
     g_assert_false (g_file_test (nowhere, G_FILE_TEST_EXISTS));
   }
 }
@@ -758,7 +651,7 @@ test_export_target (void)
   XlResultsPage *page = results_page ();
 
   xl_window_show_view (window, "results");
-  paint_frames (2);
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
   g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (xl_results_page_get_roc_view (page))));
   g_assert_cmpint (xl_results_page_get_export_target (page), ==, XL_RESULTS_PLOT_ROC);
   g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (xl_results_page_get_confusion_view (page))));
@@ -799,8 +692,8 @@ test_states (void)
     g_assert_nonnull (strstr (gtk_label_get_label (summary), "no test split"));
   }
   xl_window_show_view (window, "results");
-  paint_frames (2);
-  save_screenshot (GTK_WIDGET (window), "results-val-only");
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
+  gui_test_save_screenshot (GTK_WIDGET (window), "results-val-only");
 
   /* No rows at all: the error state, and no metrics. */
   {
@@ -814,8 +707,8 @@ test_states (void)
     xl_results_page_set_run (page, empty_run);
     g_assert_cmpstr (visible_state (page), ==, "error");
     g_assert_false (xl_results_page_get_metrics (page, NULL, NULL));
-    paint_frames (2);
-    save_screenshot (GTK_WIDGET (window), "results-error");
+    gui_test_paint_frames (GTK_WIDGET (window), 2);
+    gui_test_save_screenshot (GTK_WIDGET (window), "results-error");
   }
 
   /* Other classes: results, but no Kermany reference. */
@@ -841,42 +734,20 @@ test_screenshots (void)
   xl_results_page_apply_preset (page, XL_THRESHOLD_PRESET_YOUDEN);
   xl_window_show_view (window, "results");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
-  paint_frames (3);
-  save_screenshot (GTK_WIDGET (window), "results-light");
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  gui_test_save_screenshot (GTK_WIDGET (window), "results-light");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  paint_frames (3);
-  save_screenshot (GTK_WIDGET (window), "results-dark");
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  gui_test_save_screenshot (GTK_WIDGET (window), "results-dark");
 
   /* A narrow window: the sidebar scrolls, the plots share what is left. */
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_LIGHT);
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 640);
-  paint_frames (4);
-  save_screenshot (GTK_WIDGET (window), "results-narrow");
+  gui_test_paint_frames (GTK_WIDGET (window), 4);
+  gui_test_save_screenshot (GTK_WIDGET (window), "results-narrow");
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
-  paint_frames (2);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_remove (path);
-      return;
-    }
-
-  if ((dir = g_dir_open (path, 0, NULL)))
-    while ((name = g_dir_read_name (dir)))
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_rmdir (path);
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
 }
 
 int
@@ -928,7 +799,7 @@ main (int    argc,
   if (window != NULL)
     gtk_window_destroy (GTK_WINDOW (window));
   if (status == 0)
-    remove_tree (tmp_root);
+    gui_test_remove_tree (tmp_root);
   g_free (run_dir);
   g_free (data_dir);
   g_free (tmp_root);

@@ -20,75 +20,15 @@
 #include "xl-review-page.h"
 #include "xl-synth.h"
 #include "xl-train-session.h"
+#include "gui-test-util.h"
 #include "xl-window.h"
 
-#define WAIT_SECONDS 60
-#define MIN_DISTINCT_COLORS 64
 
 static char *tmp_root;
 static char *data_dir;
 static char *run_dir;
 static XlRunFolder *run;
 static XlWindow *window;
-
-typedef gboolean (*Condition) (gpointer user_data);
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-wait_until (Condition cond,
-            gpointer  user_data)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_SECONDS * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-  gboolean ok = TRUE;
-
-  while (!cond (user_data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          ok = FALSE;
-          break;
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-
-  return ok;
-}
-
-static gboolean
-count_frame_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  guint *frames = user_data;
-
-  if (*frames > 0)
-    (*frames)--;
-
-  return *frames > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean
-no_frames_left (gpointer user_data)
-{
-  return *(guint *) user_data == 0;
-}
-
-static void
-paint_frames (guint n)
-{
-  guint frames = n;
-
-  gtk_widget_queue_draw (GTK_WIDGET (window));
-  gtk_widget_add_tick_callback (GTK_WIDGET (window), count_frame_cb, &frames, NULL);
-  g_assert_true (wait_until (no_frames_left, &frames));
-}
 
 static XlReviewPage *
 page (void)
@@ -106,70 +46,6 @@ review_settled (gpointer user_data)
   return !xl_review_page_get_busy (page ()) && selected != NULL && result != NULL
          && g_strcmp0 (result->path, xl_review_item_get_path (selected)) == 0
          && result->stage == xl_review_page_get_stage (page ());
-}
-
-static GdkTexture *
-render (GtkWidget *widget)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  return gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-}
-
-static guint32 *
-download (GdkTexture *texture)
-{
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  guint32 *pixels = g_new (guint32, (gsize) width * height);
-
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
-
-  return pixels;
-}
-
-static guint
-count_distinct_colors (GdkTexture *texture)
-{
-  g_autoptr(GHashTable) colors = g_hash_table_new (NULL, NULL);
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  g_autofree guint32 *pixels = download (texture);
-
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    g_hash_table_add (colors, GUINT_TO_POINTER (pixels[i]));
-
-  return g_hash_table_size (colors);
-}
-
-/* A PNG in the build folder, where a person can look at it. */
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autoptr(GdkTexture) texture = render (widget);
-  g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  guint colors;
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  colors = count_distinct_colors (texture);
-  g_test_message ("%s: %dx%d, %u distinct colours", path, gdk_texture_get_width (texture),
-                  gdk_texture_get_height (texture), colors);
-  g_assert_cmpuint (colors, >, MIN_DISTINCT_COLORS);
 }
 
 /* ---- The run ---------------------------------------------------------------- */
@@ -323,13 +199,13 @@ test_load_run (void)
     }
 
   /* The first film is selected and its map computed off the main loop. */
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
   g_assert_cmpuint (gtk_single_selection_get_selected (GTK_SINGLE_SELECTION (films)), ==, 0);
   g_assert_nonnull (xl_film_view_get_image (xl_review_page_get_film_view (page ())));
   g_assert_nonnull (xl_film_view_get_overlay (xl_review_page_get_film_view (page ())));
   g_assert_cmpint (xl_review_page_get_result (page ())->method, ==, XL_CAM_METHOD_CAM);
-  paint_frames (3);
-  save_screenshot (GTK_WIDGET (window), "review");
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  gui_test_save_screenshot (GTK_WIDGET (window), "review");
 }
 
 static void
@@ -489,7 +365,7 @@ test_arrow_keys (void)
   XlReviewItem *before;
 
   xl_review_page_select (page (), 0);
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
   before = xl_review_page_get_selected (page ());
 
   press (GDK_KEY_Down);
@@ -499,12 +375,12 @@ test_arrow_keys (void)
   g_assert_cmpuint (gtk_single_selection_get_selected (films), ==, 2);
   press (GDK_KEY_Up);
   g_assert_cmpuint (gtk_single_selection_get_selected (films), ==, 1);
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
   press (GDK_KEY_Up);
   press (GDK_KEY_Up);   /* the top stays the top */
   g_assert_cmpuint (gtk_single_selection_get_selected (films), ==, 0);
   g_assert_true (xl_review_page_get_selected (page ()) == before);
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
 
   /* Ctrl+I is there too (it opens a file chooser: not pressed here). */
   g_assert_nonnull (find_shortcut (GDK_KEY_i));
@@ -516,15 +392,15 @@ test_layers (void)
   XlCamResult *result;
 
   xl_review_page_set_stage (page (), 3);
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
   result = xl_review_page_get_result (page ());
   g_assert_cmpint (result->stage, ==, 3);
   g_assert_cmpint (result->method, ==, XL_CAM_METHOD_GRAD_CAM);
   xl_review_page_set_stage (page (), 2);
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
   g_assert_cmpint (xl_review_page_get_result (page ())->stage, ==, 2);
   xl_review_page_set_stage (page (), 4);
-  g_assert_true (wait_until (review_settled, NULL));
+  g_assert_true (gui_test_wait_until (review_settled, NULL));
   g_assert_cmpint (xl_review_page_get_result (page ())->method, ==, XL_CAM_METHOD_CAM);
 }
 
@@ -590,7 +466,7 @@ test_open_image (void)
   g_assert_cmpstr (xl_review_item_get_path (item), ==, opened);
   g_assert_true (xl_review_item_get_opened (item));
   g_assert_cmpint (xl_review_item_get_label (item), ==, -1);
-  g_assert_true (wait_until (opened_predicted, item));
+  g_assert_true (gui_test_wait_until (opened_predicted, item));
   g_assert_true (xl_review_page_get_selected (page ()) == item);
 
   result = xl_review_page_get_result (page ());
@@ -609,20 +485,20 @@ test_open_image (void)
   /* The heatmap is drawn over the film: the same view with it on and off. */
   xl_review_page_set_opacity (page (), 0.6);
   xl_review_page_set_heatmap_visible (page (), TRUE);
-  paint_frames (2);
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
   g_assert_nonnull (xl_film_view_get_overlay (view));
-  with_heat = render (GTK_WIDGET (view));
+  with_heat = gui_test_render (GTK_WIDGET (view));
   xl_review_page_set_heatmap_visible (page (), FALSE);
-  paint_frames (2);
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
   g_assert_null (xl_film_view_get_overlay (view));
-  without_heat = render (GTK_WIDGET (view));
+  without_heat = gui_test_render (GTK_WIDGET (view));
   xl_review_page_set_heatmap_visible (page (), TRUE);
 
   width = gdk_texture_get_width (with_heat);
   height = gdk_texture_get_height (with_heat);
   g_assert_cmpint (gdk_texture_get_width (without_heat), ==, width);
-  on = download (with_heat);
-  off = download (without_heat);
+  on = gui_test_download (with_heat);
+  off = gui_test_download (without_heat);
   for (gsize i = 0; i < (gsize) width * height; i++)
     differ += on[i] != off[i];
   g_test_message ("%u of %d pixels differ with the heatmap on", differ, width * height);
@@ -649,8 +525,8 @@ test_open_image (void)
   g_test_message ("%u pixels outside the crop compared: identical", compared_outside);
   g_assert_cmpuint (compared_outside, >, 100);
 
-  paint_frames (2);
-  save_screenshot (GTK_WIDGET (window), "review-opened-image");
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
+  gui_test_save_screenshot (GTK_WIDGET (window), "review-opened-image");
 }
 
 static void
@@ -680,7 +556,7 @@ test_export (void)
   g_assert_cmpint (width, >=, (int) result->film->width);
   g_assert_cmpint (height, >=, (int) result->film->height);
 
-  pixels = download (texture);
+  pixels = gui_test_download (texture);
   for (gsize i = 0; i < (gsize) width * height; i++)
     {
       int r = (pixels[i] >> 16) & 0xff;
@@ -691,7 +567,7 @@ test_export (void)
     }
   g_test_message ("%u coloured pixels", colored);
   g_assert_cmpuint (colored, >, (guint) (width * height / 50));
-  g_assert_cmpuint (count_distinct_colors (texture), >, MIN_DISTINCT_COLORS);
+  g_assert_cmpuint (gui_test_count_distinct_colors (texture), >, GUI_TEST_MIN_DISTINCT_COLORS);
 
   xl_review_page_set_colormap (page (), XL_COLORMAP_TURBO);
   {
@@ -754,8 +630,8 @@ test_large_film (void)
   xl_review_page_open_files (page (), &file, 1);
   item = xl_review_page_get_selected (page ());
   g_assert_cmpstr (xl_review_item_get_path (item), ==, large);
-  g_assert_true (wait_until (opened_predicted, item));
-  paint_frames (3);
+  g_assert_true (gui_test_wait_until (opened_predicted, item));
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
   g_source_remove (probe_id);
 
   result = xl_review_page_get_result (page ());
@@ -766,7 +642,7 @@ test_large_film (void)
                   result->heat_width, result->heat_height, probe.max_gap / 1000.0);
   /* A frame or two of a 5-megapixel texture, never the network's time. */
   g_assert_cmpint (probe.max_gap, <, 1500 * 1000);
-  save_screenshot (GTK_WIDGET (window), "review-large-film");
+  gui_test_save_screenshot (GTK_WIDGET (window), "review-large-film");
 }
 
 static void
@@ -789,8 +665,8 @@ test_model_only (void)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (page ()),
                                                                                     XL_TYPE_REVIEW_PAGE,
                                                                                     "empty_message"))));
-  paint_frames (2);
-  save_screenshot (GTK_WIDGET (window), "review-no-model");
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
+  gui_test_save_screenshot (GTK_WIDGET (window), "review-no-model");
 
   /* "Open Model…": the waiting image is predicted with it. */
   g_assert_true (xl_review_page_set_model (page (), model, &error));
@@ -799,7 +675,7 @@ test_model_only (void)
   g_assert_cmpuint (g_list_model_get_n_items (xl_review_page_get_all_films (page ())), ==, 1);
   item = xl_review_page_get_selected (page ());
   g_assert_nonnull (item);
-  g_assert_true (wait_until (opened_predicted, item));
+  g_assert_true (gui_test_wait_until (opened_predicted, item));
 
   /* Not a model: an error that names the file, and nothing changes. */
   g_assert_false (xl_review_page_set_model (page (), opened, &error));
@@ -813,28 +689,6 @@ test_close (void)
 {
   gtk_window_destroy (GTK_WINDOW (window));
   window = NULL;
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_remove (path);
-      return;
-    }
-
-  if ((dir = g_dir_open (path, 0, NULL)))
-    while ((name = g_dir_read_name (dir)))
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_rmdir (path);
 }
 
 int
@@ -884,7 +738,7 @@ main (int    argc,
 
   g_clear_pointer (&run, xl_run_folder_unref);
   if (status == 0)
-    remove_tree (tmp_root);
+    gui_test_remove_tree (tmp_root);
   g_free (data_dir);
   g_free (run_dir);
   g_free (tmp_root);

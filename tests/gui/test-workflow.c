@@ -20,12 +20,10 @@
 #include "xl-image-item.h"
 #include "xl-synth.h"
 #include "xl-thumbnail-cell.h"
+#include "gui-test-util.h"
 #include "xl-window.h"
 
 /* Generous: two shared cores under a sanitizer may be slow. */
-#define WAIT_SECONDS 60
-/* A window with text, icons, films and curves has hundreds of colours. */
-#define MIN_DISTINCT_COLORS 64
 /* The longest the main loop may go without running a 10 ms timer while a
  * run trains on the other threads. */
 #define MAX_MAIN_LOOP_GAP_MS 250
@@ -33,67 +31,6 @@
 static char *tmp_root;
 static char *data_dir;
 static XlWindow *window;
-
-typedef gboolean (*Condition) (gpointer user_data);
-
-static gboolean
-tick_cb (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* Runs the main loop until cond holds; FALSE after WAIT_SECONDS. */
-static gboolean
-wait_until (Condition cond,
-            gpointer  user_data)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_SECONDS * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-  gboolean ok = TRUE;
-
-  while (!cond (user_data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          ok = FALSE;
-          break;
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-
-  g_source_remove (tick);
-
-  return ok;
-}
-
-static gboolean
-count_frame_cb (GtkWidget     *widget,
-                GdkFrameClock *clock,
-                gpointer       user_data)
-{
-  guint *frames = user_data;
-
-  if (*frames > 0)
-    (*frames)--;
-
-  return *frames > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
-}
-
-static gboolean
-no_frames_left (gpointer user_data)
-{
-  return *(guint *) user_data == 0;
-}
-
-static void
-paint_frames (guint n)
-{
-  guint frames = n;
-
-  gtk_widget_queue_draw (GTK_WIDGET (window));
-  gtk_widget_add_tick_callback (GTK_WIDGET (window), count_frame_cb, &frames, NULL);
-  g_assert_true (wait_until (no_frames_left, &frames));
-}
 
 static gboolean
 window_not_busy (gpointer user_data)
@@ -176,54 +113,6 @@ thumbnails_shown (gpointer user_data)
   return n_cells > 0 && with == n_cells;
 }
 
-static guint
-count_distinct_colors (GdkTexture *texture)
-{
-  g_autoptr(GHashTable) colors = g_hash_table_new (NULL, NULL);
-  int width = gdk_texture_get_width (texture);
-  int height = gdk_texture_get_height (texture);
-  g_autofree guint32 *pixels = g_new (guint32, (gsize) width * height);
-
-  gdk_texture_download (texture, (guchar *) pixels, (gsize) width * 4);
-  for (gsize i = 0; i < (gsize) width * height; i++)
-    g_hash_table_add (colors, GUINT_TO_POINTER (pixels[i]));
-
-  return g_hash_table_size (colors);
-}
-
-/* gtk_widget_snapshot through the window's renderer to a PNG in the build
- * folder, where a person can look at it. */
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *dir = g_test_build_filename (G_TEST_BUILT, "screenshots", NULL);
-  g_autofree char *file = g_strconcat (name, ".png", NULL);
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  GskRenderer *renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  guint colors;
-
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-
-  colors = count_distinct_colors (texture);
-  g_test_message ("%s: %dx%d, %u distinct colours", path, width, height, colors);
-  g_assert_cmpuint (colors, >, MIN_DISTINCT_COLORS);
-}
-
 /* ---- Data ------------------------------------------------------------------ */
 
 static void
@@ -243,7 +132,7 @@ test_open_dataset (void)
   xl_window_open_dataset (window, data_dir);
   g_assert_true (xl_window_get_busy (window));
   g_assert_cmpstr (xl_data_page_get_state (page), ==, "loading");
-  g_assert_true (wait_until (window_not_busy, NULL));
+  g_assert_true (gui_test_wait_until (window_not_busy, NULL));
 
   g_assert_cmpstr (xl_data_page_get_state (page), ==, "dataset");
   dataset = xl_data_page_get_dataset (page);
@@ -356,8 +245,8 @@ test_thumbnails (void)
   int height;
 
   xl_window_show_view (window, "data");
-  paint_frames (3);
-  g_assert_true (wait_until (thumbnails_shown, NULL));
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gui_test_wait_until (thumbnails_shown, NULL));
 
   with = count_cells_with_thumbnails (&n_cells);
   g_test_message ("%u cells bound, %u with thumbnails; %u decoded, %u cached",
@@ -379,13 +268,13 @@ test_thumbnails (void)
 
   /* Another size: decoded again, at that size. */
   xl_data_page_set_thumbnail_size (page, 64);
-  paint_frames (3);
-  g_assert_true (wait_until (thumbnails_shown, NULL));
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gui_test_wait_until (thumbnails_shown, NULL));
   xl_thumbnail_loader_get_size (loader, &width, &height);
   g_assert_cmpint (width, ==, 64 * gtk_widget_get_scale_factor (GTK_WIDGET (page)));
   xl_data_page_set_thumbnail_size (page, 112);
-  paint_frames (3);
-  g_assert_true (wait_until (thumbnails_shown, NULL));
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  g_assert_true (gui_test_wait_until (thumbnails_shown, NULL));
 }
 
 static gboolean
@@ -405,7 +294,7 @@ test_film_viewer (void)
   double pan_y;
 
   viewer = g_object_ref (XL_FILM_VIEWER (xl_data_page_open_film (page, 0)));
-  g_assert_true (wait_until (viewer_loaded, viewer));
+  g_assert_true (gui_test_wait_until (viewer_loaded, viewer));
   g_assert_null (xl_film_viewer_get_error (viewer));
 
   view = xl_film_viewer_get_view (viewer);
@@ -441,8 +330,8 @@ test_film_viewer (void)
   xl_film_view_set_zoom_at (view, 3.0, -1, -1);
   xl_film_view_set_window (view, 160);
   xl_film_view_set_level (view, 110);
-  paint_frames (3);
-  save_screenshot (GTK_WIDGET (viewer), "film-viewer");
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
+  gui_test_save_screenshot (GTK_WIDGET (viewer), "film-viewer");
 
   gtk_window_destroy (GTK_WINDOW (viewer));
 }
@@ -539,7 +428,7 @@ test_train_run (void)
   /* Painted once before: a view's first paint loads its fonts and styles,
    * which is not what this measures. */
   xl_window_show_view (window, "train");
-  paint_frames (2);
+  gui_test_paint_frames (GTK_WIDGET (window), 2);
   xl_window_show_view (window, "data");
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "start-training", NULL);
@@ -550,7 +439,7 @@ test_train_run (void)
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "start-training"));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "stop-training"));
 
-  g_assert_true (wait_until (run_over, NULL));
+  g_assert_true (gui_test_wait_until (run_over, NULL));
   g_source_remove (probe_id);
 
   status = xl_train_runner_get_status (runner);
@@ -629,7 +518,7 @@ test_train_run (void)
   g_assert_nonnull (strstr (log, "Finished after 3 epochs"));
 
   /* Drawn, and the hover names the point under the pointer. */
-  paint_frames (3);
+  gui_test_paint_frames (GTK_WIDGET (window), 3);
   g_assert_cmpuint (xl_curve_chart_get_n_draws (xl_train_page_get_loss_chart (page)), >, 0);
   g_assert_true (xl_curve_chart_get_frame (xl_train_page_get_loss_chart (page), &frame));
   val = xl_curve_model_get_points (loss, XL_CURVE_VAL_EPOCH, &n_val);
@@ -661,16 +550,16 @@ test_stop_button (void)
 
   /* A button's activation clicks it after its pressed look has shown. */
   gtk_widget_activate (start_button);
-  g_assert_true (wait_until (first_batch_seen, NULL));
+  g_assert_true (gui_test_wait_until (first_batch_seen, NULL));
   g_assert_cmpstr (xl_train_runner_get_status (runner)->error, ==, NULL);
   g_assert_true (xl_train_runner_get_running (runner));
   g_assert_true (gtk_widget_is_sensitive (stop_button));
   g_assert_false (gtk_widget_is_sensitive (start_button));
 
   gtk_widget_activate (stop_button);
-  g_assert_true (wait_until (stop_asked, NULL));
+  g_assert_true (gui_test_wait_until (stop_asked, NULL));
   g_assert_false (gtk_widget_is_sensitive (stop_button));
-  g_assert_true (wait_until (run_over, NULL));
+  g_assert_true (gui_test_wait_until (run_over, NULL));
 
   status = xl_train_runner_get_status (runner);
   g_test_message ("stopped after %u epochs, %u batches: %s", status->epochs_done,
@@ -699,12 +588,12 @@ test_screenshots (void)
       g_autofree char *name = g_strconcat ("view-", views[i], NULL);
 
       xl_window_show_view (window, views[i]);
-      paint_frames (3);
-      g_assert_true (wait_until (window_settled, NULL));
+      gui_test_paint_frames (GTK_WIDGET (window), 3);
+      g_assert_true (gui_test_wait_until (window_settled, NULL));
       if (i == 0)
-        g_assert_true (wait_until (thumbnails_shown, NULL));
-      paint_frames (2);
-      save_screenshot (GTK_WIDGET (window), name);
+        g_assert_true (gui_test_wait_until (thumbnails_shown, NULL));
+      gui_test_paint_frames (GTK_WIDGET (window), 2);
+      gui_test_save_screenshot (GTK_WIDGET (window), name);
     }
 }
 
@@ -743,7 +632,7 @@ test_close_during_run (void)
 
   small_run_settings (200);
   g_action_group_activate_action (G_ACTION_GROUP (window), "start-training", NULL);
-  g_assert_true (wait_until (first_batch_seen, NULL));
+  g_assert_true (gui_test_wait_until (first_batch_seen, NULL));
   run_dir = g_strdup (xl_train_runner_get_status (runner)->run_dir);
 
   /* Closing asks first; keeping on training keeps the window. */
@@ -761,7 +650,7 @@ test_close_during_run (void)
 
   /* The run stops after its batch, writes its reports, the thread is
    * joined, and then the window closes. */
-  g_assert_true (wait_until (window_gone, &watched));
+  g_assert_true (gui_test_wait_until (window_gone, &watched));
   window = NULL;
 
   history = g_build_filename (run_dir, "history.csv", NULL);
@@ -828,7 +717,7 @@ test_demo_job (void)
   cancelled = xl_dataset_job_new_demo (dir, &config);
   g_cancellable_cancel (cancellable);
   xl_dataset_job_run_async (cancelled, cancellable, job_cb, &result);
-  g_assert_true (wait_until (job_done, &result));
+  g_assert_true (gui_test_wait_until (job_done, &result));
   g_assert_error (result.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_null (result.dataset);
   g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS));
@@ -838,7 +727,7 @@ test_demo_job (void)
   memset (&result, 0, sizeof result);
   job = xl_dataset_job_new_demo (dir, &config);
   xl_dataset_job_run_async (job, NULL, job_cb, &result);
-  g_assert_true (wait_until (job_done, &result));
+  g_assert_true (gui_test_wait_until (job_done, &result));
   g_assert_no_error (result.error);
   g_assert_nonnull (result.dataset);
   g_assert_cmpuint (xl_dataset_n_images (result.dataset), ==, 2 * (6 + 2 + 3));
@@ -850,36 +739,13 @@ test_demo_job (void)
   memset (&result, 0, sizeof result);
   again = xl_dataset_job_new_demo (dir, &config);
   xl_dataset_job_run_async (again, NULL, job_cb, &result);
-  g_assert_true (wait_until (job_done, &result));
+  g_assert_true (gui_test_wait_until (job_done, &result));
   g_assert_no_error (result.error);
   g_assert_nonnull (result.dataset);
   g_assert_cmpint (g_stat (marker, &after), ==, 0);
   g_assert_cmpint (before.st_mtime, ==, after.st_mtime);
   g_assert_cmpint (before.st_ino, ==, after.st_ino);
   g_clear_pointer (&result.dataset, xl_dataset_unref);
-}
-
-/* The test's own temporary folder. */
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_remove (path);
-      return;
-    }
-
-  if ((dir = g_dir_open (path, 0, NULL)))
-    while ((name = g_dir_read_name (dir)))
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_rmdir (path);
 }
 
 int
@@ -929,7 +795,7 @@ main (int    argc,
   status = g_test_run ();
 
   if (status == 0)
-    remove_tree (tmp_root);
+    gui_test_remove_tree (tmp_root);
   g_free (data_dir);
   g_free (tmp_root);
 
