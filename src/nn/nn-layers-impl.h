@@ -539,12 +539,15 @@ FN (winograd_input_tiles) (REAL *v, size_t plane, const REAL *in, int C, int H, 
 /* out (B, OC, H, W) channels [oc0, oc1) for tiles [t0, t0 + n) from M[xi]
  * (oc1 - oc0, n), planes `plane` apart: = or +=, then + bias and max(0, .) */
 static void
-FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias, bool relu,
-                      bool accumulate, int OC, int oc0, int oc1, int H, int W, long t0, int n)
+FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
+                      const REAL *res, bool relu, bool accumulate, int OC, int oc0, int oc1,
+                      int H, int W, long t0, int n)
 {
   const int TH = (H + 1) / 2, TW = (W + 1) / 2;
-  /* max(val, lo): 0 with the ReLU, -inf (nothing) without */
+  /* max(val, lo): 0 with the ReLU, -inf (nothing) without; with a residual
+   * the ReLU comes after it */
   const REAL lo = relu ? (REAL) 0 : -(REAL) INFINITY;
+  const REAL lo_rows = res != NULL ? -(REAL) INFINITY : lo;
 
   if (!accumulate && 2 * TW <= NN_WINO_ROW_MAX)
     {
@@ -575,15 +578,28 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
                     {
                       REAL y0v = t[i][0] + t[i][1] + t[i][2] + bv;
                       REAL y1v = t[i][1] - t[i][2] - t[i][3] + bv;
-                      rows[i][2 * q] = y0v < lo ? lo : y0v;         /* NaN stays NaN */
-                      rows[i][2 * q + 1] = y1v < lo ? lo : y1v;
+                      rows[i][2 * q] = y0v < lo_rows ? lo_rows : y0v;   /* NaN stays */
+                      rows[i][2 * q + 1] = y1v < lo_rows ? lo_rows : y1v;
                     }
                 }
               REAL *dst = out + ((size_t) b * OC + oc) * H * W;
               const int y0 = 2 * th, x0 = 2 * tw;
               const int cols = x0 + 2 * seg <= W ? 2 * seg : W - x0;
               for (int i = 0; i < 2 && y0 + i < H; i++)
-                memcpy (dst + (size_t) (y0 + i) * W + x0, rows[i], sizeof (REAL) * cols);
+                if (res == NULL)
+                  memcpy (dst + (size_t) (y0 + i) * W + x0, rows[i], sizeof (REAL) * cols);
+                else
+                  {
+                    /* the end of a residual block: + shortcut, then the ReLU */
+                    size_t at = ((size_t) b * OC + oc) * H * W + (size_t) (y0 + i) * W + x0;
+                    const REAL *rs = res + at;
+                    REAL *o = out + at;
+                    for (int x = 0; x < cols; x++)
+                      {
+                        REAL val = rows[i][x] + rs[x];
+                        o[x] = val < lo ? lo : val;
+                      }
+                  }
               k += seg;
               tw += seg;
               if (tw == TW)
@@ -642,6 +658,8 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
                   REAL val = y[i][j];
                   if (accumulate)
                     val += *o;
+                  if (res != NULL)
+                    val += res[(size_t) (o - out)];
                   if (relu && val < 0)
                     val = 0;
                   *o = val;
@@ -667,7 +685,7 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
  * nothing is done when not even one tile fits. */
 void
 FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
-                          const REAL *bias, bool relu, bool accumulate, int C, int OC, int H,
+                          const REAL *bias, const REAL *residual, bool relu, bool accumulate, int C, int OC, int H,
                           int W, long t0, long t1, int oc0, int oc1, REAL *ws, size_t ws_len)
 {
   static const int flip[16] = { 15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0 };
@@ -695,8 +713,8 @@ FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipp
                   u + (size_t) xi * u_plane + (size_t) oc0 * C, C, v + (size_t) xi * v_plane,
                   n, 0, mm + (size_t) xi * m_plane, n);
         }
-      FN (winograd_output) (out, mm, m_plane, bias, relu, accumulate, OC, oc0, oc1, H, W, ta,
-                            n);
+      FN (winograd_output) (out, mm, m_plane, bias, residual, relu, accumulate, OC, oc0, oc1, H,
+                            W, ta, n);
     }
 }
 
@@ -705,7 +723,7 @@ FN (nn_winograd_conv) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
                        const REAL *bias, bool relu, bool accumulate, int C, int OC, int H,
                        int W, long t0, long t1, REAL *ws, size_t ws_len)
 {
-  FN (nn_winograd_conv_oc) (out, in, u, u_flipped, bias, relu, accumulate, C, OC, H, W, t0,
+  FN (nn_winograd_conv_oc) (out, in, u, u_flipped, bias, NULL, relu, accumulate, C, OC, H, W, t0,
                             t1, 0, OC, ws, ws_len);
 }
 

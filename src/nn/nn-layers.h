@@ -94,9 +94,11 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
                               int OC, int H, int W, long t0, long t1, real *ws,        \
                               size_t ws_len);                                          \
   /* The same for output channels [oc0, oc1) only: a split across threads when */  \
-  /* the batch has few tiles (every thread transforms the same input tiles) */        \
+  /* the batch has few tiles (every thread transforms the same input tiles); */      \
+  /* residual (B,OC,H,W) or NULL is added after the bias, before the ReLU */         \
   void nn_winograd_conv_oc##sfx (real *out, const real *in, const real *u,             \
-                                 bool u_flipped, const real *bias, bool relu,          \
+                                 bool u_flipped, const real *bias,                     \
+                                 const real *residual, bool relu,                      \
                                  bool accumulate, int C, int OC, int H, int W,         \
                                  long t0, long t1, int oc0, int oc1, real *ws,         \
                                  size_t ws_len);                                       \

@@ -829,6 +829,7 @@ typedef struct {
   bool no_weight_grad;   /* backward: input gradient only, parameters untouched */
   bool backward;         /* JOB_WINO_WEIGHTS: profiled as part of backward */
   bool accumulate;       /* JOB_WINO_BACKWARD: din += rather than = */
+  const float *residual; /* JOB_WINO_FORWARD: added before the ReLU, or NULL */
   double cpu_seconds[64]; /* profiling by CPU time: per thread */
   size_t n;              /* elementwise length */
   const NnOptimConfig *optim;
@@ -999,11 +1000,12 @@ job_task_run (void *ctx, int task, int thread)
           }
         if (fwd)
           nn_winograd_conv_oc (j->out, j->in, j->u->wino_u, false,
-                               m->folded ? j->u->bias : NULL, j->relu, false, s.in_c, s.out_c,
+                               m->folded ? j->u->bias : NULL, j->residual, j->relu, false, s.in_c, s.out_c,
                                s.in_h, s.in_w, b0, b1, (int) c0, (int) c1, ws,
                                m->ws_per_thread);
         else
-          nn_winograd_conv_oc (j->din, j->dout, j->u->wino_u, true, NULL, false, j->accumulate,
+          nn_winograd_conv_oc (j->din, j->dout, j->u->wino_u, true, NULL, NULL, false,
+                               j->accumulate,
                                s.out_c, s.in_c, s.in_h, s.in_w, b0, b1, (int) c0, (int) c1, ws,
                                m->ws_per_thread);
         break;
@@ -1298,14 +1300,15 @@ parallel_zero (NnResnet *m, float *x, size_t n)
 /* A convolution forward: split by images, or, with fewer images than threads
  * (single-film prediction), each image split by channels. */
 static void
-conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu)
+conv_forward_residual (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu,
+                       const float *residual)
 {
   if (u->winograd && winograd_pays (&u->shape, B))
     {
       /* split by tiles, which works as well for one image as for many */
       Job weights = { .kind = JOB_WINO_WEIGHTS, .u = u };
       Job conv = { .kind = JOB_WINO_FORWARD, .u = u, .B = B, .in = in, .out = out,
-                   .relu = relu };
+                   .relu = relu, .residual = residual };
       /* training: every forward (the weights were just stepped); inference:
        * once, until the weights change */
       if (m->cfg.training || !wino_u_current (m, u))
@@ -1340,6 +1343,12 @@ conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool rel
         run_job (m, &im2col);
       run_job (m, &rows);
     }
+}
+
+static void
+conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu)
+{
+  conv_forward_residual (m, u, in, out, B, relu, NULL);
 }
 
 static void
@@ -1466,6 +1475,18 @@ forward_from (NnResnet *m, int group, const float *act, int batch, bool train)
           size_t n = (size_t) B * s->out_c * s->out_h * s->out_w;
 
           unit_forward (m, &b->conv1, x, B, bn_train);
+          if (m->folded && b->conv2.winograd && winograd_pays (&b->conv2.shape, B))
+            {
+              /* inference, BatchNorm folded: the shortcut added and the ReLU
+               * applied as Winograd writes conv2's output rows (here the
+               * downsample has its own buffer; training shares conv1's) */
+              if (b->has_down)
+                unit_forward (m, &b->down, x, B, false);
+              conv_forward_residual (m, &b->conv2, b->conv1.out, b->conv2.out, B, true,
+                                     b->has_down ? b->down.out : x);
+              x = b->conv2.out;
+              continue;
+            }
           unit_forward (m, &b->conv2, b->conv1.out, B, bn_train);
           if (b->has_down)
             unit_forward (m, &b->down, x, B, bn_train);

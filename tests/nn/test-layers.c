@@ -159,11 +159,27 @@ winograd_forward_error (int B, int C, int H, int W, int OC, bool relu, size_t ch
   double e = rel_error (out, ref, n_out);
   /* split by output channels instead: every tile, two channel ranges */
   memset (out, 0, n_out * sizeof (float));
-  nn_winograd_conv_oc (out, in, u, false, bias, relu, false, C, OC, H, W, 0, tiles, 0, OC / 2,
-                       ws, ws_len);
-  nn_winograd_conv_oc (out, in, u, false, bias, relu, false, C, OC, H, W, 0, tiles, OC / 2, OC,
-                       ws, ws_len);
+  nn_winograd_conv_oc (out, in, u, false, bias, NULL, relu, false, C, OC, H, W, 0, tiles, 0,
+                       OC / 2, ws, ws_len);
+  nn_winograd_conv_oc (out, in, u, false, bias, NULL, relu, false, C, OC, H, W, 0, tiles,
+                       OC / 2, OC, ws, ws_len);
   e = fmax (e, rel_error (out, ref, n_out));
+  /* a residual added before the ReLU, as at the end of a residual block, in
+   * two tile ranges (as two threads) */
+  float *res = g_new (float, n_out);
+  fill_uniform (res, n_out, 18, -1, 1);
+  conv_reference (ref, in, w, bias, &s);
+  for (size_t i = 0; i < n_out; i++)
+    {
+      float v = ref[i] + res[i];
+      ref[i] = relu && v < 0 ? 0 : v;
+    }
+  nn_winograd_conv_oc (out, in, u, false, bias, res, relu, false, C, OC, H, W, 0, tiles / 3, 0,
+                       OC, ws, ws_len);
+  nn_winograd_conv_oc (out, in, u, false, bias, res, relu, false, C, OC, H, W, tiles / 3,
+                       tiles, 0, OC, ws, ws_len);
+  e = fmax (e, rel_error (out, ref, n_out));
+  g_free (res);
 
   g_free (in); g_free (w); g_free (bias); g_free (out); g_free (ref); g_free (u); g_free (ws);
   return e;
@@ -201,10 +217,10 @@ winograd_backward_error (int B, int C, int H, int W, int OC, size_t chunk_tiles,
   double e = rel_error (din, ref, n_in);
   /* split by the channels of din instead */
   fill_uniform (din, n_in, 17, -1, 1);
-  nn_winograd_conv_oc (din, dout, u, true, NULL, false, true, OC, C, H, W, 0, tiles, 0, C / 2,
-                       ws, ws_len);
-  nn_winograd_conv_oc (din, dout, u, true, NULL, false, true, OC, C, H, W, 0, tiles, C / 2, C,
-                       ws, ws_len);
+  nn_winograd_conv_oc (din, dout, u, true, NULL, NULL, false, true, OC, C, H, W, 0, tiles, 0,
+                       C / 2, ws, ws_len);
+  nn_winograd_conv_oc (din, dout, u, true, NULL, NULL, false, true, OC, C, H, W, 0, tiles,
+                       C / 2, C, ws, ws_len);
   e = fmax (e, rel_error (din, ref, n_in));
 
   size_t du_len = 16 * nn_winograd_plane ((size_t) OC * C);
