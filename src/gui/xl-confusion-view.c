@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "xl-confusion-view.h"
+#include "xl-curve-chart.h"
 
 struct _XlConfusionView
 {
@@ -184,23 +185,6 @@ xl_confusion_view_get_frame (XlConfusionView *self,
   return self->have_frame;
 }
 
-static double
-widget_font_pixels (GtkWidget *widget)
-{
-  PangoContext *context = gtk_widget_get_pango_context (widget);
-  const PangoFontDescription *font = pango_context_get_font_description (context);
-  double pixels = 11.0;
-
-  if (font != NULL && pango_font_description_get_size (font) > 0)
-    {
-      pixels = (double) pango_font_description_get_size (font) / PANGO_SCALE;
-      if (!pango_font_description_get_size_is_absolute (font))
-        pixels *= 96.0 / 72.0;
-    }
-
-  return pixels;
-}
-
 /* Cell (t, p) in widget pixels, from the frame of the last draw. */
 static void
 cell_rectangle (XlConfusionView   *self,
@@ -250,7 +234,7 @@ xl_confusion_view_draw (GtkDrawingArea *area,
 
   xl_confusion_view_init_plot (self, &plot);
   /* A little smaller than the curves': class names under narrow columns. */
-  plot.style.font_size = widget_font_pixels (GTK_WIDGET (self)) * 0.8;
+  plot.style.font_size = xl_widget_font_pixels (GTK_WIDGET (self)) * 0.8;
   xl_confusion_plot_draw (&plot, cr, width, height, &self->frame);
   self->have_frame = TRUE;
 

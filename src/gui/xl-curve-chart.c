@@ -149,6 +149,23 @@ model_is_empty (XlCurveModel *model)
   return TRUE;
 }
 
+double
+xl_widget_font_pixels (GtkWidget *widget)
+{
+  PangoContext *context = gtk_widget_get_pango_context (widget);
+  const PangoFontDescription *font = pango_context_get_font_description (context);
+  double pixels = 11.0;
+
+  if (font != NULL && pango_font_description_get_size (font) > 0)
+    {
+      pixels = (double) pango_font_description_get_size (font) / PANGO_SCALE;
+      if (!pango_font_description_get_size_is_absolute (font))
+        pixels *= 96.0 / 72.0;
+    }
+
+  return pixels;
+}
+
 /* The plot as the window shows it: translated words, the desktop's font
  * size, the planned epochs as the x range. best_label must be freed. */
 static void
@@ -156,17 +173,8 @@ xl_curve_chart_build_plot (XlCurveChart *self,
                            XlCurvePlot  *plot,
                            char        **best_label)
 {
-  PangoContext *context = gtk_widget_get_pango_context (GTK_WIDGET (self));
-  const PangoFontDescription *font = pango_context_get_font_description (context);
   double best_epoch = xl_curve_model_get_best_epoch (self->model);
-  double font_pixels = 11.0;
-
-  if (font != NULL && pango_font_description_get_size (font) > 0)
-    {
-      font_pixels = (double) pango_font_description_get_size (font) / PANGO_SCALE;
-      if (!pango_font_description_get_size_is_absolute (font))
-        font_pixels *= 96.0 / 72.0;
-    }
+  double font_pixels = xl_widget_font_pixels (GTK_WIDGET (self));
 
   xl_curve_plot_init (plot, self->model, self->kind);
   plot->x_label = _("Epoch");

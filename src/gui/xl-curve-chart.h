@@ -36,4 +36,8 @@ guint         xl_curve_chart_get_n_draws    (XlCurveChart    *self);
 gboolean      xl_curve_chart_get_frame      (XlCurveChart    *self,
                                              XlPlotFrame     *frame);
 
+/* The widget's font size in pixels (points at 96 dpi), which the Cairo
+ * charts draw their text at. */
+double        xl_widget_font_pixels (GtkWidget *widget);
+
 G_END_DECLS

@@ -1287,95 +1287,18 @@ report_thread (GTask        *task,
                              "%s: %s", scratch, g_strerror (errno));
 }
 
-/* Copies in chunks to a hidden file beside path, flushes it to disk, and
- * renames it over path: a model is there whole or not at all. */
+/* The model is read whole (tens of MB) and written by the same atomic writer
+ * as every run file: it is at the path whole or not at all. */
 static gboolean
 copy_file_atomic (const char  *source,
                   const char  *path,
                   GError     **error)
 {
-  g_autofree char *dir = g_path_get_dirname (path);
-  g_autofree char *base = g_path_get_basename (path);
-  g_autofree char *template = g_strdup_printf (".%s.XXXXXX", base);
-  g_autofree char *temporary = g_build_filename (dir, template, NULL);
-  g_autofree char *shown_source = g_filename_display_name (source);
-  g_autofree char *shown_path = g_filename_display_name (path);
-  g_autofree guint8 *buffer = g_malloc (1 << 20);
-  int in = -1;
-  int out = -1;
-  int saved_errno = 0;
-  const char *failed = shown_path;
-  gboolean ok = FALSE;
+  g_autofree char *contents = NULL;
+  gsize length;
 
-  if ((in = g_open (source, O_RDONLY | O_CLOEXEC, 0)) < 0)
-    {
-      saved_errno = errno;
-      failed = shown_source;
-      goto out;
-    }
-  if ((out = g_mkstemp_full (temporary, O_WRONLY | O_CLOEXEC, 0644)) < 0)
-    {
-      saved_errno = errno;
-      goto out;
-    }
-
-  for (;;)
-    {
-      gssize got = read (in, buffer, 1 << 20);
-      gssize done = 0;
-
-      if (got < 0 && errno == EINTR)
-        continue;
-      if (got < 0)
-        {
-          saved_errno = errno;
-          failed = shown_source;
-          goto out;
-        }
-      if (got == 0)
-        break;
-      while (done < got)
-        {
-          gssize put = write (out, buffer + done, got - done);
-
-          if (put < 0 && errno == EINTR)
-            continue;
-          if (put < 0)
-            {
-              saved_errno = errno;
-              goto out;
-            }
-          done += put;
-        }
-    }
-
-  if (fsync (out) != 0 || close (out) != 0)
-    {
-      saved_errno = errno;
-      out = -1;
-      goto out;
-    }
-  out = -1;
-  if (g_rename (temporary, path) != 0)
-    {
-      saved_errno = errno;
-      goto out;
-    }
-  ok = TRUE;
-
-out:
-  if (in >= 0)
-    close (in);
-  if (out >= 0)
-    close (out);
-  if (!ok)
-    {
-      g_unlink (temporary);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "%s: %s", failed, g_strerror (saved_errno));
-    }
-
-  return ok;
+  return g_file_get_contents (source, &contents, &length, error)
+         && xl_write_file_atomic (path, contents, (gssize) length, error);
 }
 
 static void

@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "xl-roc-view.h"
+#include "xl-curve-chart.h"
 
 /* How close, in pixels, the pointer must be to a curve point to pick it. */
 #define HIT_RADIUS 8.0
@@ -165,23 +166,6 @@ xl_roc_view_get_frame (XlRocView   *self,
   return self->have_frame;
 }
 
-static double
-widget_font_pixels (GtkWidget *widget)
-{
-  PangoContext *context = gtk_widget_get_pango_context (widget);
-  const PangoFontDescription *font = pango_context_get_font_description (context);
-  double pixels = 11.0;
-
-  if (font != NULL && pango_font_description_get_size (font) > 0)
-    {
-      pixels = (double) pango_font_description_get_size (font) / PANGO_SCALE;
-      if (!pango_font_description_get_size_is_absolute (font))
-        pixels *= 96.0 / 72.0;
-    }
-
-  return pixels;
-}
-
 static const XlRocCurve *
 curve_at (XlRocView *self,
           guint      index)
@@ -208,7 +192,7 @@ xl_roc_view_draw (GtkDrawingArea *area,
     return;
 
   xl_roc_view_init_plot (self, &plot);
-  plot.style.font_size = widget_font_pixels (GTK_WIDGET (self)) * 0.9;
+  plot.style.font_size = xl_widget_font_pixels (GTK_WIDGET (self)) * 0.9;
   xl_roc_plot_draw (&plot, cr, width, height, &self->frame);
   self->have_frame = TRUE;
 
