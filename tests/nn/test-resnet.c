@@ -331,47 +331,120 @@ test_winograd_cache (void)
   nn_resnet_free (other);
 }
 
+/* A frozen group gets no gradient and no update, and its BatchNorm runs on
+ * its running statistics even in a training forward. The optimizers decay the
+ * weights and carry momentum, so an update of a frozen parameter would move
+ * it even with a zero gradient; and frozen gradients are set to a sentinel
+ * before each step, which an optimizer that reads them would apply. */
 static void
 test_frozen_gets_no_update (void)
 {
-  enum { B = 2, S = 32 };
+  enum { B = 2, S = 32, STEPS = 3 };
+  const float sentinel = 0.25f;
   NnResnet *m = new_model (2, 8, B, S, true);
   float *x = g_new (float, B * 3 * S * S);
   int labels[B] = { 0, 1 };
-  NnOptimConfig adam = nn_optim_defaults (NN_OPTIM_ADAM);
+  NnOptimConfig optims[2] = { nn_optim_defaults (NN_OPTIM_SGD),
+                              nn_optim_defaults (NN_OPTIM_ADAMW) };
 
+  optims[0].momentum = 0.9;
+  optims[0].weight_decay = 0.1;
+  optims[1].weight_decay = 0.1;
   fill_uniform (x, B * 3 * S * S, 9, -1, 1);
   for (int frozen = 0; frozen <= 5; frozen++)
-    {
-      nn_resnet_init (m, 1);
-      nn_resnet_set_frozen_stages (m, frozen);
-      float *before[128];
-      for (int i = 0; i < nn_resnet_param_count (m); i++)
-        {
-          NnParam *p = nn_resnet_param (m, i);
-          before[i] = p->data ? g_memdup2 (p->data, p->numel * sizeof (float)) : NULL;
-        }
-      nn_resnet_forward (m, x, B, true);
-      nn_resnet_loss (m, labels, NULL);
-      nn_resnet_zero_grad (m);
-      nn_resnet_backward (m);
-      nn_resnet_step (m, &adam, 1e-2);
-      for (int i = 0; i < nn_resnet_param_count (m); i++)
-        {
-          NnParam *p = nn_resnet_param (m, i);
-          if (p->data == NULL || p->is_buffer)
-            {
-              g_free (before[i]);
-              continue;
-            }
-          bool changed = memcmp (before[i], p->data, p->numel * sizeof (float)) != 0;
-          if (p->group < frozen)
-            g_assert_false (changed);
-          else
-            g_assert_true (changed);
-          g_free (before[i]);
-        }
-    }
+    for (size_t o = 0; o < G_N_ELEMENTS (optims); o++)
+      {
+        int n_params = nn_resnet_param_count (m);
+        float **before = g_new0 (float *, n_params);
+        gint64 *tracked_before = g_new0 (gint64, n_params);
+        int channels, fh, fw;
+        float *frozen_out = NULL;
+        size_t frozen_out_len = 0;
+
+        nn_resnet_init (m, 1);
+        perturb_stats (m);
+        nn_resnet_set_frozen_stages (m, frozen);
+        nn_resnet_set_optim_steps (m, 0);
+        for (int i = 0; i < n_params; i++)
+          {
+            NnParam *p = nn_resnet_param (m, i);
+            if (p->data != NULL)
+              before[i] = g_memdup2 (p->data, p->numel * sizeof (float));
+            else
+              tracked_before[i] = *p->data_i64;
+          }
+
+        /* The last frozen stage's output in evaluation mode ... */
+        if (frozen > 0)
+          {
+            nn_resnet_forward (m, x, B, false);
+            const float *out = nn_resnet_stage_output (m, MIN (frozen - 1, 4), &channels,
+                                                       &fh, &fw);
+            frozen_out_len = (size_t) B * channels * fh * fw;
+            frozen_out = g_memdup2 (out, frozen_out_len * sizeof (float));
+          }
+
+        for (int step = 0; step < STEPS; step++)
+          {
+            nn_resnet_forward (m, x, B, true);
+            /* ... is what the training forward computes: frozen BatchNorm
+             * normalizes with the running statistics, not the batch's */
+            if (frozen > 0 && step == 0)
+              {
+                const float *out = nn_resnet_stage_output (m, MIN (frozen - 1, 4), &channels,
+                                                           &fh, &fw);
+                g_assert_cmpmem (out, frozen_out_len * sizeof (float), frozen_out,
+                                 frozen_out_len * sizeof (float));
+              }
+            nn_resnet_loss (m, labels, NULL);
+            nn_resnet_zero_grad (m);
+            for (int i = 0; i < n_params; i++)
+              {
+                NnParam *p = nn_resnet_param (m, i);
+                if (p->grad != NULL && p->group < frozen)
+                  for (size_t j = 0; j < p->numel; j++)
+                    p->grad[j] = sentinel;
+              }
+            nn_resnet_backward (m);
+            for (int i = 0; i < n_params; i++)
+              {
+                NnParam *p = nn_resnet_param (m, i);
+                if (p->grad == NULL || p->group >= frozen)
+                  continue;
+                /* backward leaves frozen gradients alone */
+                for (size_t j = 0; j < p->numel; j++)
+                  if (p->grad[j] != sentinel)
+                    g_error ("%s: frozen gradient written by backward (%d frozen)", p->name,
+                             frozen);
+              }
+            nn_resnet_step (m, &optims[o], 1e-2);
+          }
+
+        for (int i = 0; i < n_params; i++)
+          {
+            NnParam *p = nn_resnet_param (m, i);
+            bool changed;
+
+            if (p->data == NULL)
+              {
+                /* num_batches_tracked counts only unfrozen BatchNorm's batches */
+                g_assert_cmpint (*p->data_i64, ==,
+                                 tracked_before[i] + (p->group < frozen ? 0 : STEPS));
+                continue;
+              }
+            changed = memcmp (before[i], p->data, p->numel * sizeof (float)) != 0;
+            if (p->group < frozen && changed)
+              g_error ("%s: frozen, but changed (%d frozen, optimizer %d)", p->name, frozen,
+                       optims[o].kind);
+            if (p->group >= frozen && !changed)
+              g_error ("%s: trainable, but unchanged (%d frozen, optimizer %d)", p->name,
+                       frozen, optims[o].kind);
+            g_free (before[i]);
+          }
+        g_free (before);
+        g_free (tracked_before);
+        g_free (frozen_out);
+      }
   g_free (x);
   nn_resnet_free (m);
 }
