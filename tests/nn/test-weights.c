@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn-resnet.h"
+#include "pth-build.h"
 #include "test-common.h"
 
 static NnResnet *
@@ -28,6 +29,282 @@ tmp_path (const char *name)
   if (dir == NULL)
     dir = g_dir_make_tmp ("xl-weights-XXXXXX", NULL);
   return g_build_filename (dir, name, NULL);
+}
+
+/* Every value a model holds, to show that a failed load changed nothing. */
+typedef struct {
+  int n;
+  float **data;
+  gint64 *counters;
+} Snapshot;
+
+static Snapshot *
+snapshot_take (NnResnet *m)
+{
+  Snapshot *snap = g_new0 (Snapshot, 1);
+
+  snap->n = nn_resnet_param_count (m);
+  snap->data = g_new0 (float *, snap->n);
+  snap->counters = g_new0 (gint64, snap->n);
+  for (int i = 0; i < snap->n; i++)
+    {
+      NnParam *p = nn_resnet_param (m, i);
+      if (p->data != NULL)
+        snap->data[i] = g_memdup2 (p->data, p->numel * sizeof (float));
+      else
+        snap->counters[i] = *p->data_i64;
+    }
+  return snap;
+}
+
+static void
+snapshot_assert_same (const Snapshot *snap, NnResnet *m, const char *what)
+{
+  for (int i = 0; i < snap->n; i++)
+    {
+      NnParam *p = nn_resnet_param (m, i);
+      if (p->data != NULL ? memcmp (p->data, snap->data[i], p->numel * sizeof (float)) != 0
+                          : *p->data_i64 != snap->counters[i])
+        g_error ("%s: %s changed by a load that failed", what, p->name);
+    }
+}
+
+static void
+snapshot_free (Snapshot *snap)
+{
+  for (int i = 0; i < snap->n; i++)
+    g_free (snap->data[i]);
+  g_free (snap->data);
+  g_free (snap->counters);
+  g_free (snap);
+}
+
+/* Writes tensors as torch.save writes a state_dict: one storage each. */
+static void
+write_pth (const char *path, const NnNamedTensor *tensors, size_t n)
+{
+  TensorSpec *specs = g_new0 (TensorSpec, n);
+  ZipItem *items = g_new0 (ZipItem, n + 2);
+  char **keys = g_new0 (char *, n + 1);
+  char **entries = g_new0 (char *, n + 1);
+  g_autoptr (GError) error = NULL;
+
+  for (size_t i = 0; i < n; i++)
+    {
+      const NnNamedTensor *t = &tensors[i];
+      TensorSpec *spec = &specs[i];
+      gint64 stride = 1;
+
+      keys[i] = g_strdup_printf ("%zu", i);
+      entries[i] = g_strdup_printf ("archive/data/%zu", i);
+      spec->name = t->name;
+      spec->storage_class = t->dtype == NN_DTYPE_F64   ? "DoubleStorage"
+                            : t->dtype == NN_DTYPE_I64 ? "LongStorage"
+                                                       : "FloatStorage";
+      g_assert_true (t->dtype == NN_DTYPE_F32 || t->dtype == NN_DTYPE_F64
+                     || t->dtype == NN_DTYPE_I64);
+      spec->key = keys[i];
+      spec->storage_numel = (gint64) t->numel;
+      spec->ndim = t->ndim;
+      for (int d = t->ndim - 1; d >= 0; d--)
+        {
+          spec->size[d] = t->shape[d];
+          spec->stride[d] = stride;
+          stride *= t->shape[d];
+        }
+      items[i + 1] = (ZipItem) { entries[i], t->data, t->numel * nn_dtype_size (t->dtype), 0 };
+    }
+  GByteArray *pickle = state_pickle (specs, n);
+  items[0] = (ZipItem) { "archive/data.pkl", pickle->data, pickle->len, 0 };
+  items[n + 1] = (ZipItem) { "archive/version", "3\n", 2, 0 };
+  GByteArray *zip = build_zip (items, n + 2, NULL);
+  g_file_set_contents (path, (const char *) zip->data, zip->len, &error);
+  g_assert_no_error (error);
+
+  g_byte_array_unref (zip);
+  g_byte_array_unref (pickle);
+  g_strfreev (keys);
+  g_strfreev (entries);
+  g_free (items);
+  g_free (specs);
+}
+
+/* A model's state as tensors in state_dict order, as a file would hold them
+ * (views of the model's own data). */
+static NnNamedTensor *
+state_tensors (NnResnet *m, size_t *n)
+{
+  *n = (size_t) nn_resnet_param_count (m);
+  NnNamedTensor *ts = g_new0 (NnNamedTensor, *n + 1);
+
+  for (size_t i = 0; i < *n; i++)
+    {
+      NnParam *p = nn_resnet_param (m, (int) i);
+      ts[i] = (NnNamedTensor) { .name = p->name, .ndim = p->ndim, .numel = p->numel,
+                                .dtype = p->data != NULL ? NN_DTYPE_F32 : NN_DTYPE_I64,
+                                .data = p->data != NULL ? (void *) p->data
+                                                        : (void *) p->data_i64 };
+      memcpy (ts[i].shape, p->shape, sizeof ts[i].shape);
+    }
+  return ts;
+}
+
+static size_t
+tensor_index (const NnNamedTensor *ts, size_t n, const char *name)
+{
+  for (size_t i = 0; i < n; i++)
+    if (strcmp (ts[i].name, name) == 0)
+      return i;
+  g_error ("no tensor %s", name);
+}
+
+typedef enum {
+  BAD_EXTRA_KEY,        /* an extra tensor after all the valid ones */
+  BAD_F64,              /* a late weight stored as float64 */
+  BAD_I64,              /* a late weight stored as int64 */
+  BAD_SHAPE,            /* a late weight with its dimensions swapped */
+  BAD_COUNTER,          /* a late num_batches_tracked as float32 */
+  N_BAD,
+} BadKind;
+
+static const char *const bad_messages[N_BAD] = {
+  "unexpected tensor layer4.2.conv1.weight (not part of a ResNet-18)",
+  "tensor layer4.1.bn2.weight is F64; only float32 weights are supported",
+  "tensor fc.weight is I64; only float32 weights are supported",
+  "tensor layer4.0.downsample.0.weight has shape [32,64,1,1], expected [64,32,1,1]",
+  "tensor layer4.1.bn2.num_batches_tracked should be a single int64, not 1 of F32",
+};
+static const NnStatus bad_status[N_BAD] = {
+  NN_ERR_MISMATCH, NN_ERR_UNSUPPORTED, NN_ERR_UNSUPPORTED, NN_ERR_MISMATCH, NN_ERR_MISMATCH,
+};
+
+/* Writes source's state with one late flaw, as .pth or .safetensors: every
+ * tensor before the flaw is valid. Returns the file's path. */
+static char *
+write_bad_state (NnResnet *source, BadKind kind, bool pth)
+{
+  size_t n, at;
+  NnNamedTensor *ts = state_tensors (source, &n);
+  g_autofree char *name = g_strdup_printf ("bad-%d.%s", kind, pth ? "pth" : "safetensors");
+  char *path = tmp_path (name);
+  NnError err = { 0 };
+  double *f64 = NULL;
+  gint64 *i64 = NULL;
+  float extra[3] = { 1, 2, 3 }, counter = 1;
+
+  switch (kind)
+    {
+    case BAD_EXTRA_KEY:
+      ts[n++] = (NnNamedTensor) { .name = (char *) "layer4.2.conv1.weight",
+                                  .dtype = NN_DTYPE_F32, .ndim = 1, .shape = { 3 },
+                                  .numel = 3, .data = extra };
+      break;
+    case BAD_F64:
+      at = tensor_index (ts, n, "layer4.1.bn2.weight");
+      f64 = g_new (double, ts[at].numel);
+      for (size_t i = 0; i < ts[at].numel; i++)
+        f64[i] = ((const float *) ts[at].data)[i];
+      ts[at].dtype = NN_DTYPE_F64;
+      ts[at].data = f64;
+      break;
+    case BAD_I64:
+      at = tensor_index (ts, n, "fc.weight");
+      i64 = g_new0 (gint64, ts[at].numel);
+      ts[at].dtype = NN_DTYPE_I64;
+      ts[at].data = i64;
+      break;
+    case BAD_SHAPE:
+      at = tensor_index (ts, n, "layer4.0.downsample.0.weight");
+      ts[at].shape[0] = 32;
+      ts[at].shape[1] = 64;
+      break;
+    case BAD_COUNTER:
+      at = tensor_index (ts, n, "layer4.1.bn2.num_batches_tracked");
+      ts[at].dtype = NN_DTYPE_F32;
+      ts[at].data = &counter;
+      break;
+    default:
+      g_assert_not_reached ();
+    }
+  if (pth)
+    write_pth (path, ts, n);
+  else
+    g_assert_cmpint (nn_safetensors_write (path, ts, n, NULL, NULL, 0, &err), ==, NN_OK);
+  g_free (f64);
+  g_free (i64);
+  g_free (ts);
+  return path;
+}
+
+/* A file whose first tensors are valid and a later one is not: the load fails
+ * with a message that names the tensor, and no part of the file reaches the
+ * model. Both formats. */
+static void
+test_no_partial_model (void)
+{
+  NnResnet *source = new_model (2, 8), *target = new_model (2, 8);
+  NnError err = { 0 };
+
+  /* every value of the file differs from the model's */
+  nn_resnet_init (target, 99);
+  for (int i = 0; i < nn_resnet_param_count (source); i++)
+    {
+      NnParam *s = nn_resnet_param (source, i), *t = nn_resnet_param (target, i);
+      if (s->data_i64 != NULL)
+        {
+          *s->data_i64 = 3;
+          *t->data_i64 = 5;
+        }
+      else if (g_str_has_suffix (s->name, "running_mean")
+               || g_str_has_suffix (s->name, "running_var")
+               || g_str_has_suffix (s->name, ".weight") || g_str_has_suffix (s->name, ".bias"))
+        for (size_t j = 0; j < s->numel; j++)
+          s->data[j] += 0.5f;
+    }
+  g_assert_true (memcmp (nn_resnet_param (source, 0)->data, nn_resnet_param (target, 0)->data,
+                         4) != 0);
+
+  for (int pth = 0; pth <= 1; pth++)
+    {
+      /* the writer's output is sound: the unflawed state loads */
+      size_t n;
+      g_autofree NnNamedTensor *ts = state_tensors (source, &n);
+      g_autofree char *good = tmp_path (pth ? "good.pth" : "good.safetensors");
+      NnResnet *check = new_model (2, 8);
+      if (pth)
+        write_pth (good, ts, n);
+      else
+        g_assert_cmpint (nn_safetensors_write (good, ts, n, NULL, NULL, 0, &err), ==, NN_OK);
+      g_assert_cmpint (nn_resnet_load_file (check, good, NN_LOAD_STRICT, 0, NULL, &err), ==,
+                       NN_OK);
+      for (int i = 0; i < nn_resnet_param_count (source); i++)
+        {
+          NnParam *s = nn_resnet_param (source, i), *c = nn_resnet_param (check, i);
+          if (s->data != NULL)
+            g_assert_cmpmem (c->data, c->numel * 4, s->data, s->numel * 4);
+          else
+            g_assert_cmpint (*c->data_i64, ==, *s->data_i64);
+        }
+      nn_resnet_free (check);
+      g_unlink (good);
+
+      for (int kind = 0; kind < N_BAD; kind++)
+        {
+          g_autofree char *path = write_bad_state (source, kind, pth);
+          g_autofree char *base = g_path_get_basename (path);
+          g_autofree char *expect = g_strdup_printf ("%s: %s", base, bad_messages[kind]);
+          Snapshot *before = snapshot_take (target);
+
+          g_assert_cmpint (nn_resnet_load_file (target, path, NN_LOAD_STRICT, 0, NULL, &err),
+                           ==, bad_status[kind]);
+          g_assert_cmpstr (err.message, ==, expect);
+          snapshot_assert_same (before, target, expect);
+          snapshot_free (before);
+          g_unlink (path);
+        }
+    }
+  nn_resnet_free (source);
+  nn_resnet_free (target);
 }
 
 static void
@@ -203,5 +480,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/weights/imagenet-into-mlp-head", test_imagenet_into_mlp_head);
   g_test_add_func ("/nn/weights/wrong-width", test_wrong_width);
   g_test_add_func ("/nn/weights/save-and-load", test_save_and_load);
+  g_test_add_func ("/nn/weights/no-partial-model", test_no_partial_model);
   return g_test_run ();
 }
