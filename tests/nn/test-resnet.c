@@ -100,6 +100,102 @@ test_init (void)
   nn_resnet_free (b);
 }
 
+/* Checks that w is a sample of N(0, expected_std^2): mean, standard deviation
+ * and the share within one standard deviation (0.6827 for a normal law, 0.577
+ * for a uniform one of the same spread), each within five standard errors of
+ * its estimate for a sample of this size. */
+static void
+assert_normal_sample (const NnParam *w, double expected_std)
+{
+  double n = (double) w->numel, sum = 0, sq = 0, within = 0;
+
+  for (size_t i = 0; i < w->numel; i++)
+    {
+      sum += w->data[i];
+      sq += (double) w->data[i] * w->data[i];
+      within += fabs (w->data[i]) < expected_std;
+    }
+  double mean = sum / n;
+  double std = sqrt (sq / n - mean * mean);
+  double share = within / n, normal_share = 0.682689492137086;
+  g_test_message ("%s: %zu weights, mean %.3g, std %.5g (expected %.5g), %.4f within 1 std",
+                  w->name, w->numel, mean, std, expected_std, share);
+  g_assert_cmpfloat (fabs (mean), <, 5 * expected_std / sqrt (n));
+  /* the sample standard deviation's relative standard error is 1/sqrt(2n) */
+  g_assert_cmpfloat (fabs (std / expected_std - 1), <, 5 / sqrt (2 * n));
+  g_assert_cmpfloat (fabs (share - normal_share), <,
+                     5 * sqrt (normal_share * (1 - normal_share) / n));
+}
+
+/* torchvision's initialization of a full-width model: Kaiming normal with
+ * fan_out (std sqrt(2 / (OC*KH*KW))), BatchNorm weight 1 and bias 0, fresh
+ * statistics, and nn.Linear's default for fc. */
+static void
+test_init_full_width (void)
+{
+  NnResnet *m = new_model (2, 64, 1, 64, false);
+  static const struct {
+    const char *name;
+    int fan_out;
+  } convs[] = {
+    { "conv1.weight", 64 * 7 * 7 },
+    { "layer2.0.conv1.weight", 128 * 3 * 3 },  /* fan_in is half */
+    { "layer3.0.downsample.0.weight", 256 * 1 * 1 },
+  };
+
+  nn_resnet_init (m, 2024);
+  for (size_t i = 0; i < G_N_ELEMENTS (convs); i++)
+    assert_normal_sample (nn_resnet_find_param (m, convs[i].name), sqrt (2.0 / convs[i].fan_out));
+
+  /* fc: uniform within 1/sqrt(fan_in), fan_in 512, for weight and bias */
+  float bound = 1 / sqrtf (512);
+  const NnParam *fc_bias = nn_resnet_find_param (m, "fc.bias");
+  const NnParam *fc_weight = nn_resnet_find_param (m, "fc.weight");
+  for (size_t i = 0; i < fc_bias->numel; i++)
+    {
+      g_assert_cmpfloat (fabsf (fc_bias->data[i]), <=, bound);
+      g_assert_cmpfloat (fc_bias->data[i], !=, 0);
+    }
+  g_assert_cmpfloat (fc_bias->data[0], !=, fc_bias->data[1]);
+  float lo = 1, hi = -1;
+  for (size_t i = 0; i < fc_weight->numel; i++)
+    {
+      lo = fminf (lo, fc_weight->data[i]);
+      hi = fmaxf (hi, fc_weight->data[i]);
+    }
+  g_assert_cmpfloat (hi, <=, bound);
+  g_assert_cmpfloat (lo, >=, -bound);
+  /* 1024 uniform draws reach the last 5% of either side */
+  g_assert_cmpfloat (hi, >, 0.95f * bound);
+  g_assert_cmpfloat (lo, <, -0.95f * bound);
+
+  int n_batchnorms = 0;
+  for (int i = 0; i < nn_resnet_param_count (m); i++)
+    {
+      const NnParam *p = nn_resnet_param (m, i);
+      float expect;
+
+      if (p->data_i64 != NULL)
+        {
+          g_assert_cmpint (*p->data_i64, ==, 0);
+          n_batchnorms++;
+          continue;
+        }
+      if (p->group == NN_GROUP_FC || g_str_has_suffix (p->name, "conv1.weight")
+          || g_str_has_suffix (p->name, "conv2.weight")
+          || g_str_has_suffix (p->name, "downsample.0.weight"))
+        continue;
+      /* BatchNorm: weight and running_var 1, bias and running_mean 0 */
+      expect = g_str_has_suffix (p->name, ".weight") || g_str_has_suffix (p->name, "running_var")
+               ? 1 : 0;
+      for (size_t j = 0; j < p->numel; j++)
+        if (p->data[j] != expect)
+          g_error ("%s[%zu] = %g, expected %g", p->name, j, p->data[j], expect);
+    }
+  g_assert_cmpint (n_batchnorms, ==, 20);
+  nn_resnet_free (m);
+}
+
 static void
 copy_weights (NnResnet *dst, NnResnet *src)
 {
@@ -551,6 +647,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/resnet/parameter-counts", test_parameter_counts);
   g_test_add_func ("/nn/resnet/init", test_init);
+  g_test_add_func ("/nn/resnet/init-full-width", test_init_full_width);
   g_test_add_func ("/nn/resnet/inference-paths", test_inference_paths);
   g_test_add_func ("/nn/resnet/winograd-cache", test_winograd_cache);
   g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
