@@ -157,6 +157,61 @@ test_every_command_dispatches (void)
     }
 }
 
+/* bench's last line is what tools/bench-vs-torch and the README read:
+ * "<mode> batch=B size=S threads=T: X img/s, peak memory M MB", with the
+ * settings it was given. Tiny settings keep it quick. */
+static void
+test_bench_last_line (void)
+{
+  static const struct
+  {
+    const char *mode;
+    const char *batch;
+    const char *size;
+    const char *threads;
+  } cases[] = {
+    { "train", "2", "32", "1" },
+    { "infer", "3", "40", "2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      CliRun run = { 0 };
+      g_autoptr(GRegex) regex = NULL;
+      g_autoptr(GMatchInfo) match = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *pattern = NULL;
+      g_autofree char *images_per_second = NULL;
+      g_autofree char *megabytes = NULL;
+      const char *last_line;
+
+      cli_run (&run, "bench", "--mode", cases[i].mode, "--batch", cases[i].batch,
+               "--size", cases[i].size, "--threads", cases[i].threads, "--iters", "1",
+               "--warmup", "1", NULL);
+      g_test_message ("bench --mode %s: exit %d\n%s", cases[i].mode, run.exit_status,
+                      run.out);
+      g_assert_cmpint (run.exit_status, ==, 0);
+
+      g_strchomp (run.out);
+      last_line = strrchr (run.out, '\n');
+      last_line = last_line != NULL ? last_line + 1 : run.out;
+      pattern = g_strdup_printf ("^%s batch=%s size=%s threads=%s: ([0-9]+(\\.[0-9]+)?) img/s, "
+                                 "peak memory ([0-9]+) MB$",
+                                 cases[i].mode, cases[i].batch, cases[i].size,
+                                 cases[i].threads);
+      regex = g_regex_new (pattern, G_REGEX_DEFAULT, G_REGEX_MATCH_DEFAULT, &error);
+      g_assert_no_error (error);
+      if (!g_regex_match (regex, last_line, G_REGEX_MATCH_DEFAULT, &match))
+        g_error ("bench's last line \"%s\" does not match %s", last_line, pattern);
+      images_per_second = g_match_info_fetch (match, 1);
+      megabytes = g_match_info_fetch (match, 3);
+      g_assert_cmpfloat (g_ascii_strtod (images_per_second, NULL), >, 0);
+      g_assert_cmpint (g_ascii_strtoll (megabytes, NULL, 10), >, 0);
+
+      cli_run_clear (&run);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -168,6 +223,7 @@ main (int    argc,
   g_test_add_func ("/cli/unknown-command", test_unknown_command);
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/every-command-dispatches", test_every_command_dispatches);
+  g_test_add_func ("/cli/bench-last-line", test_bench_last_line);
 
   return g_test_run ();
 }
