@@ -18,7 +18,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-MODULES = ("weightfiles", "parity", "images")
+MODULES = ("weightfiles", "parity", "images", "schedules")
 
 
 def main(argv):

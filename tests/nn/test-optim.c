@@ -1,4 +1,5 @@
-/* Optimizers and schedules against torch.optim on a 16-element vector. */
+/* Optimizers against torch.optim on a 16-element vector, and the learning
+ * rate schedules against torch.optim.lr_scheduler. */
 #include "config.h"
 
 #include <string.h>
@@ -67,11 +68,63 @@ test_schedules (void)
   g_assert_cmpfloat (fabs (nn_lr_cosine (0.1, 10, 10, 0.001) - 0.001), <, 1e-12);
 }
 
+/* The learning rate of every epoch against torch.optim.lr_scheduler
+ * (lr-schedules.safetensors, written by tools/fixtures/schedules.py).
+ * PyTorch derives each epoch's rate from the last one, the C core uses the
+ * closed form: they agree to rounding. */
+static void
+check_schedule (const NnTensorFile *fx, const char *name, double (*schedule) (int epoch))
+{
+  const NnNamedTensor *t = fixture_tensor (fx, name);
+  const double *torch_lr = t->data;
+
+  g_assert_cmpint (t->dtype, ==, NN_DTYPE_F64);
+  for (size_t epoch = 0; epoch < t->numel; epoch++)
+    {
+      double lr = schedule ((int) epoch);
+      if (fabs (lr - torch_lr[epoch]) > 1e-12 * torch_lr[epoch])
+        g_error ("%s, epoch %zu: lr %.17g, PyTorch %.17g", name, epoch, lr, torch_lr[epoch]);
+    }
+}
+
+static double
+step_lr (int epoch)
+{
+  return nn_lr_step (1e-3, epoch, 7, 0.1);
+}
+
+static double
+cosine_lr (int epoch)
+{
+  return nn_lr_cosine (1e-3, epoch, 20, 0);
+}
+
+static double
+cosine_min_lr (int epoch)
+{
+  return nn_lr_cosine (0.1, epoch, 12, 1e-5);
+}
+
+static void
+test_schedules_against_torch (void)
+{
+  NnTensorFile *fx = load_fixture ("lr-schedules.safetensors");
+
+  g_assert_cmpuint (fixture_tensor (fx, "step")->numel, ==, 21);
+  check_schedule (fx, "step", step_lr);
+  g_assert_cmpuint (fixture_tensor (fx, "cosine")->numel, ==, 21);
+  check_schedule (fx, "cosine", cosine_lr);
+  g_assert_cmpuint (fixture_tensor (fx, "cosine_min")->numel, ==, 13);
+  check_schedule (fx, "cosine_min", cosine_min_lr);
+  nn_tensor_file_free (fx);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/nn/optim/against-torch", test_against_torch);
   g_test_add_func ("/nn/optim/schedules", test_schedules);
+  g_test_add_func ("/nn/optim/schedules-against-torch", test_schedules_against_torch);
   return g_test_run ();
 }
