@@ -7,8 +7,22 @@
  * model's resize short side, then the eval transform) into a small ring of
  * batches while the network, BatchNorm folded, runs the previous batch. The
  * maps come from the same forward (CAM) or one evaluation-mode backward after
- * it (Grad-CAM). Heatmap PNGs are drawn afterwards, when the scale shared
- * across films is known, over each film decoded again at the picture's size.
+ * it (Grad-CAM).
+ *
+ * With heatmaps, each file is read once: the decoder keeps the film at the
+ * picture's size (--max-side) from the same read, cut from the network's own
+ * decode when that is at least as large (PNGs, JPEGs whose short side is
+ * under 8/7 of the resize side, or a small --max-side), else decoded a second
+ * time from the bytes in memory at the picture's DCT scale: a 2 MP film the
+ * network sees DCT-scaled to 1/4 would make a blurred picture. The network's
+ * input stays exactly training's (the image cache's decode, DCT-scaled to the
+ * resize side); the picture never feeds it. With
+ * each film on its own scale (the default) a PNG is drawn as soon as its
+ * batch has run and the picture freed, the network waiting when the writers
+ * fall behind: a run holds at most RING_DEPTH + WRITE_LAG batches of pictures
+ * however many films it has. A shared scale is known only after the last
+ * film, so pictures are kept up to PICTURE_BUDGET bytes and the films beyond
+ * it are read and decoded again when drawn.
  */
 #include "config.h"
 
@@ -20,10 +34,15 @@
 
 #include "cli-commands.h"
 #include "xl-cam.h"
+#include "xl-dataset.h"
 #include "xl-heatmap.h"
 #include "xl-image.h"
 
 #define RING_DEPTH 3
+/* Batches whose heatmaps may still be drawing while the network runs the next. */
+#define WRITE_LAG 2
+/* Pictures kept for a shared scale, drawn only after the last film. */
+#define PICTURE_BUDGET ((gsize) 256 << 20)
 /* Heatmap PNGs of films smaller than this are enlarged to it: the colour bar
  * and the notice need room to be read. */
 #define MIN_LONG_SIDE 512
@@ -40,7 +59,10 @@ typedef struct {
   float   map_max;           /* largest value of the map after ReLU */
   double  peak_x, peak_y;    /* where the map peaks, in film pixels */
   char   *cam_path;
+  XlImage *picture;          /* the film at the heatmap's size, until drawn */
 } Film;
+
+typedef struct _CamWriter CamWriter;
 
 typedef struct {
   /* what every thread reads */
@@ -50,6 +72,9 @@ typedef struct {
   guint        batch;
   guint        resize;
   gsize        input_floats;
+  gboolean     pictures;     /* keep each film at the heatmap's size */
+  guint        max_side;
+  CamWriter   *writer;       /* draws heatmaps as batches finish, or NULL */
 
   /* the ring: slot s holds batch number slot_batch[s]; its images are ready
    * when slot_filled[s] reaches the batch's size */
@@ -60,7 +85,21 @@ typedef struct {
   guint        slot_filled[RING_DEPTH];
   gboolean     stop;
   gint         next_film;    /* atomic: the next film a decoder takes */
+  gsize        picture_bytes;  /* pictures kept for a shared scale */
+
+  /* each batch's films, finished by the network's thread */
+  float       *maps;           /* (n, HW) or NULL; after ReLU once finished */
+  guint        map_w, map_h;
+  float       *shared_max;     /* (classes): the peak over the films whose map is
+                                  for that class: one scale per class, since maps
+                                  of different classes do not compare */
+  guint       *n_shared;       /* (classes): films that share it */
+  const char  *cam_dir;        /* heatmap PNGs go here, or NULL */
+  GHashTable  *cam_names;      /* PNG names given so far */
 } Pipeline;
+
+static void cam_writer_push (CamWriter *w, guint film_index);
+static void cam_writer_wait (CamWriter *w, guint n_written);
 
 static guint
 batch_size_of (const Pipeline *p, guint batch_index)
@@ -68,36 +107,132 @@ batch_size_of (const Pipeline *p, guint batch_index)
   return MIN (p->batch, p->n_films - batch_index * p->batch);
 }
 
+/* The scale of the heatmap picture of a width x height film: --max-side
+ * bounds the long side, and small films are enlarged so the text is legible. */
+static double
+picture_scale (guint width, guint height, guint max_side, guint *out_width, guint *out_height)
+{
+  double scale = 1.0;
+
+  if (max_side > 0 && MAX (width, height) > max_side)
+    scale = (double) max_side / MAX (width, height);
+  else if (MAX (width, height) < MIN_LONG_SIDE)
+    scale = (double) MIN_LONG_SIDE / MAX (width, height);
+  *out_width = MAX ((guint) lround (width * scale), 1);
+  *out_height = MAX ((guint) lround (height * scale), 1);
+  return scale;
+}
+
+/* The film at the picture's size: from `decoded` (any decode of the file)
+ * when it is at least as large as the picture's own decode would be, else
+ * decoded again from data. NULL with error set on failure. */
+static XlImage *
+picture_from (XlImage *decoded, const guint8 *data, gsize len, const XlImageInfo *info,
+              guint max_side, const char *name, GError **error)
+{
+  g_autoptr (XlImage) own = NULL;
+  XlImage *picture;
+  guint out_w, out_h, need_w = info->width, need_h = info->height;
+
+  picture_scale (info->width, info->height, max_side, &out_w, &out_h);
+  if (info->format == XL_IMAGE_FORMAT_JPEG)
+    xl_image_jpeg_scaled_size (info->width, info->height, MIN (out_w, out_h), &need_w, &need_h);
+  if (decoded == NULL || decoded->width < need_w || decoded->height < need_h)
+    {
+      own = xl_image_decode (data, len, MIN (out_w, out_h), name, error);
+      if (own == NULL)
+        return NULL;
+      decoded = own;
+    }
+  if (decoded->width == out_w && decoded->height == out_h)
+    return own != NULL ? g_steal_pointer (&own) : xl_image_copy (decoded);
+  picture = xl_image_resize (decoded, out_w, out_h);
+  if (picture == NULL)
+    g_set_error (error, XL_DATASET_ERROR, XL_DATASET_ERROR_TOO_LARGE,
+                 "%s%sout of memory for a %ux%u picture", name != NULL ? name : "",
+                 name != NULL ? ": " : "", out_w, out_h);
+  return picture;
+}
+
+static void
+film_failed (Pipeline *p, Film *film, float *out, const char *message)
+{
+  film->error = g_strdup (message);
+  memset (out, 0, p->input_floats * sizeof (float));
+}
+
 static void
 decode_film (Pipeline *p, guint index, float *out)
 {
   Film *film = &p->films[index];
   g_autoptr (GError) error = NULL;
-  g_autoptr (XlImage) img = NULL;
+  g_autoptr (XlImage) decoded = NULL, resized = NULL;
   g_autofree char *data = NULL;
+  const guint8 *bytes;
   XlImageInfo info = { 0 };
+  guint width, height;
   gsize len = 0;
 
   if (!g_file_get_contents (film->path, &data, &len, &error))
     {
-      film->error = g_strdup (error->message);
-      memset (out, 0, p->input_floats * sizeof (float));
+      film_failed (p, film, out, error->message);
       return;
     }
-  /* no name: the path is printed beside the bare cause */
-  img = xl_image_decode_short_side (len > 0 ? (const guint8 *) data : (const guint8 *) "", len,
-                                    p->resize, NULL, &info, &error);
-  if (img == NULL)
+  bytes = len > 0 ? (const guint8 *) data : (const guint8 *) "";
+
+  /* xl_image_decode_short_side's two steps, as the image cache feeds
+   * training (DCT-scaled to the resize side, then torchvision's Resize from
+   * the header's size), kept apart so the picture can use the decode too.
+   * No name: the path is printed beside the bare cause. */
+  decoded = xl_image_decode (bytes, len, p->resize, NULL, &error);
+  if (decoded == NULL || !xl_image_read_info (bytes, len, NULL, &info, &error))
     {
-      film->error = g_strdup (error->message);
-      memset (out, 0, p->input_floats * sizeof (float));
+      film_failed (p, film, out, error->message);
       return;
+    }
+  xl_image_short_side_size (info.width, info.height, p->resize, &width, &height);
+  if (width == 0 || height == 0 || (guint64) width * height > XL_IMAGE_MAX_PIXELS)
+    {
+      g_autofree char *message = g_strdup_printf ("%ux%u cannot be resized to a short side of %u",
+                                                  info.width, info.height, p->resize);
+      film_failed (p, film, out, message);
+      return;
+    }
+  if (decoded->width != width || decoded->height != height)
+    {
+      resized = xl_image_resize (decoded, width, height);
+      if (resized == NULL)
+        {
+          film_failed (p, film, out, "out of memory");
+          return;
+        }
     }
   film->width = info.width;
   film->height = info.height;
   film->channels = info.channels;
   film->cmyk = info.cmyk;
-  xl_predictor_transform (p->predictor, img, out);
+  xl_predictor_transform (p->predictor, resized != NULL ? resized : decoded, out);
+
+  if (p->pictures)
+    {
+      guint out_w, out_h;
+      gsize bytes_needed;
+      gboolean keep = TRUE;
+
+      picture_scale (info.width, info.height, p->max_side, &out_w, &out_h);
+      bytes_needed = (gsize) out_w * out_h;
+      if (p->writer == NULL)
+        {
+          g_mutex_lock (&p->mutex);
+          keep = p->picture_bytes + bytes_needed <= PICTURE_BUDGET;
+          if (keep)
+            p->picture_bytes += bytes_needed;
+          g_mutex_unlock (&p->mutex);
+        }
+      /* a picture that fails here is tried again, with its error, when drawn */
+      if (keep)
+        film->picture = picture_from (decoded, bytes, len, &info, p->max_side, NULL, NULL);
+    }
 }
 
 static gpointer
@@ -131,6 +266,65 @@ decoder_thread (gpointer user_data)
     }
 }
 
+/* OUTDIR/<name>-cam.png, unique among the films of this run */
+static void
+assign_cam_path (Pipeline *p, Film *film)
+{
+  g_autofree char *base = g_path_get_basename (film->path);
+  char *dot = strrchr (base, '.');
+  g_autofree char *name = NULL;
+
+  if (dot != NULL && dot != base)
+    *dot = '\0';
+  name = g_strdup_printf ("%s-cam.png", base);
+  for (guint k = 2; g_hash_table_contains (p->cam_names, name); k++)
+    {
+      g_free (name);
+      name = g_strdup_printf ("%s-%u-cam.png", base, k);
+    }
+  g_hash_table_add (p->cam_names, g_strdup (name));
+  film->cam_path = g_build_filename (p->cam_dir, name, NULL);
+}
+
+/* What the network's thread does with a film once its batch has run: its
+ * crop coverage, its map's ReLU, peak and scale, and its heatmap's name; with
+ * a writer, the heatmap is drawn now. Returns the films handed to the writer. */
+static guint
+finish_batch (Pipeline *p, guint first, guint n)
+{
+  const XlModelInfo *info = xl_predictor_info (p->predictor);
+  gsize hw = (gsize) p->map_w * p->map_h;
+  guint pushed = 0;
+
+  for (guint i = first; i < first + n; i++)
+    {
+      Film *film = &p->films[i];
+      XlCamGeometry geom;
+
+      if (film->error != NULL)
+        continue;
+      xl_cam_geometry_init (&geom, film->width, film->height, info->resize, info->input_size);
+      film->coverage = xl_cam_geometry_coverage (&geom);
+      if (p->maps == NULL)
+        continue;
+      /* the evidence for the class, as both papers show it */
+      xl_cam_relu (p->maps + i * hw, hw);
+      film->map_max = xl_cam_max (p->maps + i * hw, hw);
+      xl_cam_peak (p->maps + i * hw, p->map_w, p->map_h, &geom, &film->peak_x, &film->peak_y);
+      p->shared_max[film->map_class] = MAX (p->shared_max[film->map_class], film->map_max);
+      p->n_shared[film->map_class]++;
+      if (p->cam_dir == NULL)
+        continue;
+      assign_cam_path (p, film);
+      if (p->writer != NULL)
+        {
+          cam_writer_push (p->writer, i);
+          pushed++;
+        }
+    }
+  return pushed;
+}
+
 /* Runs every film through the network: probs (n, classes), maps (n, HW) or NULL. */
 static gboolean
 run_pipeline (Pipeline *p, guint decode_threads, const int *map_class, float *probs,
@@ -141,6 +335,8 @@ run_pipeline (Pipeline *p, guint decode_threads, const int *map_class, float *pr
   g_autofree GThread **threads = g_new0 (GThread *, decode_threads);
   g_autofree guint *classes = g_new0 (guint, p->batch);
   g_autofree int *asked = g_new0 (int, p->batch);
+  /* heatmaps handed to the writer by the end of each batch */
+  g_autofree guint *pushed = g_new0 (guint, n_batches + 1);
   gboolean ok = TRUE;
 
   xl_predictor_map_size (p->predictor, &map_w, &map_h);
@@ -163,6 +359,9 @@ run_pipeline (Pipeline *p, guint decode_threads, const int *map_class, float *pr
       while (p->slot_filled[slot] < n)
         g_cond_wait (&p->cond, &p->mutex);
       g_mutex_unlock (&p->mutex);
+      /* pictures waiting to be drawn hold memory: let the writers catch up */
+      if (p->writer != NULL && b > WRITE_LAG)
+        cam_writer_wait (p->writer, pushed[b - WRITE_LAG - 1]);
 
       for (guint i = 0; i < n; i++)
         asked[i] = map_class != NULL ? map_class[first + i] : -1;
@@ -177,6 +376,8 @@ run_pipeline (Pipeline *p, guint decode_threads, const int *map_class, float *pr
                                                 info->threshold);
           film->map_class = classes[i];
         }
+      if (ok)
+        pushed[b] = (b > 0 ? pushed[b - 1] : 0) + finish_batch (p, first, n);
 
       g_mutex_lock (&p->mutex);
       p->slot_batch[slot] = b + RING_DEPTH;
@@ -247,67 +448,67 @@ list_folder (const char *dir, GPtrArray *paths, guint depth, GError **error)
 
 /* ---- heatmaps ------------------------------------------------------------------- */
 
-typedef struct {
+struct _CamWriter {
   XlPredictor  *predictor;
   Film         *films;
   const float  *maps;            /* (n, HW), after ReLU */
   const float  *probs;
-  guint         n_films;
   gboolean      shared_scale;
-  const float  *shared_max;      /* (classes): the peak over the films whose map is
-                                    for that class: one scale per class, since maps
-                                    of different classes do not compare */
-  const guint  *n_shared;        /* (classes): films that share it */
+  const float  *shared_max;      /* final once the films are handed over */
+  const guint  *n_shared;
   XlColormap    colormap;
   double        alpha;
   guint         max_side;
   gboolean      color_bar;
   gboolean      contrastive;     /* maps of z_c minus the mean logit */
-  gint          next;            /* atomic */
+  GAsyncQueue  *queue;           /* film index + 1; STOP_WRITING ends a writer */
   GMutex        mutex;
+  GCond         cond;
+  guint         n_written;       /* heatmaps done, drawn or failed */
   GPtrArray    *errors;          /* messages of films whose picture failed */
-} CamWriter;
+};
+
+#define STOP_WRITING GUINT_TO_POINTER (G_MAXUINT)
 
 static gboolean
 write_heatmap (CamWriter *w, Film *film, const float *map, GError **error)
 {
   const XlModelInfo *info = xl_predictor_info (w->predictor);
-  g_autofree char *data = NULL;
   g_autofree char *name = g_path_get_basename (film->path);
   g_autofree char *caption = NULL, *bar_label = NULL, *scale_text = NULL;
   g_autofree float *heat = NULL, *scaled = NULL;
-  g_autoptr (XlImage) decoded = NULL, shown = NULL;
+  g_autoptr (XlImage) shown = g_steal_pointer (&film->picture);
   const float *probs = w->probs + (gsize) (film - w->films) * info->n_classes;
   guint map_w, map_h, out_w, out_h;
-  double scale = 1.0, cx, cy, cw, ch;
+  double scale, cx, cy, cw, ch;
   XlCamGeometry geom;
   XlHeatmap hm;
-  gsize len;
   float top;
 
   xl_predictor_map_size (w->predictor, &map_w, &map_h);
-  if (!g_file_get_contents (film->path, &data, &len, error))
-    return FALSE;
-  if (w->max_side > 0 && MAX (film->width, film->height) > w->max_side)
-    scale = (double) w->max_side / MAX (film->width, film->height);
-  else if (MAX (film->width, film->height) < MIN_LONG_SIDE)
-    scale = (double) MIN_LONG_SIDE / MAX (film->width, film->height);   /* legible text */
-  out_w = MAX ((guint) lround (film->width * scale), 1);
-  out_h = MAX ((guint) lround (film->height * scale), 1);
-  decoded = xl_image_decode ((const guint8 *) data, len, MIN (out_w, out_h), name, error);
-  if (decoded == NULL)
-    return FALSE;
-  if (decoded->width != out_w || decoded->height != out_h)
+  scale = picture_scale (film->width, film->height, w->max_side, &out_w, &out_h);
+  if (shown == NULL)
     {
-      shown = xl_image_resize (decoded, out_w, out_h);
-      if (shown == NULL)
+      /* not kept from the network's read (a shared scale over the budget) */
+      g_autofree char *data = NULL;
+      XlImageInfo hdr;
+      gsize len;
+
+      if (!g_file_get_contents (film->path, &data, &len, error))
+        return FALSE;
+      if (!xl_image_read_info ((const guint8 *) data, len, name, &hdr, error))
+        return FALSE;
+      if (hdr.width != film->width || hdr.height != film->height)
         {
-          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "%s: out of memory", name);
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                       "%s: the file changed while it was being predicted", name);
           return FALSE;
         }
+      shown = picture_from (NULL, (const guint8 *) data, len, &hdr, w->max_side, name, error);
+      if (shown == NULL)
+        return FALSE;
     }
-  else
-    shown = g_steal_pointer (&decoded);
+  g_assert (shown->width == out_w && shown->height == out_h);
 
   /* the map on its scale: this film's peak, or the one shared by all */
   top = w->shared_scale ? w->shared_max[film->map_class] : film->map_max;
@@ -368,13 +569,13 @@ cam_writer_thread (gpointer user_data)
   xl_predictor_map_size (w->predictor, &map_w, &map_h);
   for (;;)
     {
-      guint i = (guint) g_atomic_int_add (&w->next, 1);
+      gpointer item = g_async_queue_pop (w->queue);
       g_autoptr (GError) error = NULL;
+      guint i;
 
-      if (i >= w->n_films)
+      if (item == STOP_WRITING)
         return NULL;
-      if (w->films[i].error != NULL || w->films[i].cam_path == NULL)
-        continue;
+      i = GPOINTER_TO_UINT (item) - 1;
       if (!write_heatmap (w, &w->films[i], w->maps + (gsize) i * map_w * map_h, &error))
         {
           g_mutex_lock (&w->mutex);
@@ -383,34 +584,28 @@ cam_writer_thread (gpointer user_data)
           g_clear_pointer (&w->films[i].cam_path, g_free);
           g_mutex_unlock (&w->mutex);
         }
+      g_clear_pointer (&w->films[i].picture, xl_image_free);
+      g_mutex_lock (&w->mutex);
+      w->n_written++;
+      g_cond_broadcast (&w->cond);
+      g_mutex_unlock (&w->mutex);
     }
 }
 
-/* OUTDIR/<name>-cam.png, unique among the films of this run */
 static void
-assign_cam_paths (Film *films, guint n, const char *out_dir)
+cam_writer_push (CamWriter *w, guint film_index)
 {
-  g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_async_queue_push (w->queue, GUINT_TO_POINTER (film_index + 1));
+}
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *base = g_path_get_basename (films[i].path);
-      char *dot = strrchr (base, '.');
-      g_autofree char *name = NULL;
-
-      if (films[i].error != NULL)
-        continue;
-      if (dot != NULL && dot != base)
-        *dot = '\0';
-      name = g_strdup_printf ("%s-cam.png", base);
-      for (guint k = 2; g_hash_table_contains (used, name); k++)
-        {
-          g_free (name);
-          name = g_strdup_printf ("%s-%u-cam.png", base, k);
-        }
-      g_hash_table_add (used, g_strdup (name));
-      films[i].cam_path = g_build_filename (out_dir, name, NULL);
-    }
+/* Until n_written heatmaps are done. */
+static void
+cam_writer_wait (CamWriter *w, guint n_written)
+{
+  g_mutex_lock (&w->mutex);
+  while (w->n_written < n_written)
+    g_cond_wait (&w->cond, &w->mutex);
+  g_mutex_unlock (&w->mutex);
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -750,8 +945,11 @@ run (int argc, char **argv, gboolean cam_command)
   int stage = 4, forced_class = -1, status = XL_CLI_EXIT_OK;
   g_autofree float *shared_max = NULL;
   g_autofree guint *n_shared = NULL;
-  guint n, n_failed = 0, map_w = 0, map_h = 0;
+  guint n, n_failed = 0, map_w = 0, map_h = 0, n_writers = 0;
+  gboolean pipeline_ok;
   Pipeline pipe;
+  CamWriter writer = { 0 };
+  g_autofree GThread **writers = NULL;
 
   g_option_context_add_main_entries (context, entries, NULL);
   g_option_context_set_summary (context, cam_command
@@ -865,6 +1063,15 @@ run (int argc, char **argv, gboolean cam_command)
         map_class[i] = forced_class;
     }
 
+  if (cam_dir != NULL && g_mkdir_with_parents (cam_dir, 0755) != 0)
+    {
+      int saved = errno;
+      g_printerr ("xraylab-cli %s: cannot create %s: %s\n", command, cam_dir,
+                  g_strerror (saved));
+      status = XL_CLI_EXIT_FAILURE;
+      goto out;
+    }
+
   memset (&pipe, 0, sizeof pipe);
   pipe.predictor = predictor;
   pipe.films = films;
@@ -872,81 +1079,77 @@ run (int argc, char **argv, gboolean cam_command)
   pipe.batch = xl_predictor_batch (predictor);
   pipe.resize = info->resize;
   pipe.input_floats = xl_predictor_input_floats (predictor);
-  if (!run_pipeline (&pipe, (guint) decode_threads, map_class, probs, maps, &error))
+  pipe.pictures = cam_dir != NULL;
+  pipe.max_side = (guint) max_side;
+  pipe.maps = maps;
+  pipe.map_w = map_w;
+  pipe.map_h = map_h;
+  pipe.shared_max = shared_max;
+  pipe.n_shared = n_shared;
+  pipe.cam_dir = cam_dir;
+  pipe.cam_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (cam_dir != NULL)
+    {
+      n_writers = (guint) MAX (MIN (threads + decode_threads - 1, (int) n), 1);
+      writer.predictor = predictor;
+      writer.films = films;
+      writer.maps = maps;
+      writer.probs = probs;
+      writer.shared_scale = shared_scale;
+      writer.shared_max = shared_max;
+      writer.n_shared = n_shared;
+      writer.colormap = colormap;
+      writer.alpha = alpha;
+      writer.max_side = (guint) max_side;
+      writer.color_bar = !no_color_bar;
+      writer.contrastive = pcfg.contrastive;
+      writer.queue = g_async_queue_new ();
+      writer.errors = g_ptr_array_new_with_free_func (g_free);
+      g_mutex_init (&writer.mutex);
+      g_cond_init (&writer.cond);
+      writers = g_new0 (GThread *, n_writers);
+      for (guint t = 0; t < n_writers; t++)
+        writers[t] = g_thread_new ("xl-cam-png", cam_writer_thread, &writer);
+      /* on its own scale, a film's heatmap is drawn as soon as its batch has run */
+      if (!shared_scale)
+        pipe.writer = &writer;
+    }
+
+  pipeline_ok = run_pipeline (&pipe, (guint) decode_threads, map_class, probs, maps, &error);
+  if (!pipeline_ok)
     {
       g_printerr ("xraylab-cli %s: %s\n", command, error->message);
       status = XL_CLI_EXIT_FAILURE;
-      goto out;
     }
 
-  for (guint i = 0; i < n; i++)
+  if (writers != NULL)
     {
-      XlCamGeometry geom;
-
-      if (films[i].error != NULL)
-        {
-          n_failed++;
-          continue;
-        }
-      xl_cam_geometry_init (&geom, films[i].width, films[i].height, info->resize,
-                            info->input_size);
-      films[i].coverage = xl_cam_geometry_coverage (&geom);
-      if (maps != NULL)
-        {
-          float *map = maps + (gsize) i * map_w * map_h;
-          /* the evidence for the class, as both papers show it */
-          xl_cam_relu (map, (gsize) map_w * map_h);
-          films[i].map_max = xl_cam_max (map, (gsize) map_w * map_h);
-          xl_cam_peak (map, map_w, map_h, &geom, &films[i].peak_x, &films[i].peak_y);
-          shared_max[films[i].map_class] = MAX (shared_max[films[i].map_class],
-                                                films[i].map_max);
-          n_shared[films[i].map_class]++;
-        }
-    }
-
-  if (cam_dir != NULL && n_failed < n)
-    {
-      CamWriter w = { 0 };
-      g_autofree GThread **writers = NULL;
-      guint n_writers = (guint) MAX (MIN (threads + decode_threads - 1, (int) (n - n_failed)), 1);
-
-      if (g_mkdir_with_parents (cam_dir, 0755) != 0)
-        {
-          int saved = errno;
-          g_printerr ("xraylab-cli %s: cannot create %s: %s\n", command, cam_dir,
-                      g_strerror (saved));
-          status = XL_CLI_EXIT_FAILURE;
-          goto out;
-        }
-      assign_cam_paths (films, n, cam_dir);
-      w.predictor = predictor;
-      w.films = films;
-      w.maps = maps;
-      w.probs = probs;
-      w.n_films = n;
-      w.shared_scale = shared_scale;
-      w.shared_max = shared_max;
-      w.n_shared = n_shared;
-      w.colormap = colormap;
-      w.alpha = alpha;
-      w.max_side = (guint) max_side;
-      w.color_bar = !no_color_bar;
-      w.contrastive = pcfg.contrastive;
-      w.errors = g_ptr_array_new_with_free_func (g_free);
-      g_mutex_init (&w.mutex);
-      writers = g_new0 (GThread *, n_writers);
+      /* a shared scale is known now: every heatmap is drawn on it */
+      if (shared_scale && pipeline_ok)
+        for (guint i = 0; i < n; i++)
+          if (films[i].cam_path != NULL)
+            cam_writer_push (&writer, i);
       for (guint t = 0; t < n_writers; t++)
-        writers[t] = g_thread_new ("xl-cam-png", cam_writer_thread, &w);
+        g_async_queue_push (writer.queue, STOP_WRITING);
       for (guint t = 0; t < n_writers; t++)
         g_thread_join (writers[t]);
-      for (guint i = 0; i < w.errors->len; i++)
+      for (guint i = 0; i < writer.errors->len; i++)
         g_printerr ("xraylab-cli %s: heatmap not written: %s\n", command,
-                    (const char *) w.errors->pdata[i]);
-      if (w.errors->len > 0)
+                    (const char *) writer.errors->pdata[i]);
+      if (writer.errors->len > 0)
         status = XL_CLI_EXIT_FAILURE;
-      g_ptr_array_unref (w.errors);
-      g_mutex_clear (&w.mutex);
+      g_ptr_array_unref (writer.errors);
+      g_async_queue_unref (writer.queue);
+      g_mutex_clear (&writer.mutex);
+      g_cond_clear (&writer.cond);
     }
+  g_hash_table_unref (pipe.cam_names);
+  if (!pipeline_ok)
+    goto out;
+
+  for (guint i = 0; i < n; i++)
+    n_failed += films[i].error != NULL;
 
   if (json)
     print_json (films, n, probs, info, model_path, predictor, shared_scale, shared_max,
@@ -965,6 +1168,7 @@ out:
     {
       g_free (films[i].error);
       g_free (films[i].cam_path);
+      g_clear_pointer (&films[i].picture, xl_image_free);
     }
   return status;
 }

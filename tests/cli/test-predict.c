@@ -162,6 +162,67 @@ test_predict_folder (void)
   cli_run_clear (&run);
 }
 
+/* path -> P(positive class) (as a double in a heap block) from predict --json */
+static GHashTable *
+json_probabilities (const char *json, const char *positive)
+{
+  GHashTable *probs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *pattern = g_strdup_printf ("\"path\": \"([^\"]+)\",[^}]*?\"%s\": "
+                                              "([0-9.e+-]+)", positive);
+  g_autoptr (GRegex) re = g_regex_new (pattern, G_REGEX_DOTALL, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  g_assert_nonnull (re);
+  for (g_regex_match (re, json, 0, &match); g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      double *p = g_new (double, 1);
+      g_autofree char *number = g_match_info_fetch (match, 2);
+      *p = g_ascii_strtod (number, NULL);
+      g_hash_table_insert (probs, g_match_info_fetch (match, 1), p);
+    }
+  return probs;
+}
+
+/* predict --cam decodes each film once for both the network and the picture:
+ * the network must still see exactly what training's evaluation saw, the
+ * image cache's decode (predictions.csv of the run, test split). */
+static void
+test_same_input_as_training (void)
+{
+  g_autofree char *run_dir = g_path_get_dirname (model2);
+  g_autofree char *csv_path = g_build_filename (run_dir, "predictions.csv", NULL);
+  g_autofree char *csv = NULL;
+  g_autofree char *cams = g_build_filename (tmp_root, "same-input-cams", NULL);
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GHashTable) probs = NULL;
+  guint compared = 0;
+  CliRun run = { 0 };
+
+  CLI (&run, "predict", "--model", model2, "--json", "--cam", cams, "--batch-size", "3", films);
+  expect (&run, 0, "\"cam_png\"", NULL);
+  probs = json_probabilities (run.out, "PNEUMONIA");
+  g_assert_true (g_file_get_contents (csv_path, &csv, NULL, NULL));
+  lines = g_strsplit (csv, "\n", -1);
+  /* path,split,true_label,p_NORMAL,p_PNEUMONIA,predicted_label */
+  for (guint i = 1; lines[i] != NULL; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      const double *p;
+
+      if (g_strv_length (f) != 6 || strcmp (f[1], "test") != 0)
+        continue;
+      p = g_hash_table_lookup (probs, f[0]);
+      g_assert_nonnull (p);
+      /* %.6g against %.9f: the same input gives the same six digits */
+      g_assert_cmpfloat_with_epsilon (*p, g_ascii_strtod (f[4], NULL), 2e-6);
+      compared++;
+    }
+  g_assert_cmpuint (compared, ==, 8);
+  g_assert_cmpuint (g_hash_table_size (probs), ==, 8);
+  cli_run_clear (&run);
+}
+
 static void
 test_bad_films (void)
 {
@@ -322,6 +383,7 @@ main (int argc, char **argv)
   make_fixtures ();
 
   g_test_add_func ("/cli/predict/folder", test_predict_folder);
+  g_test_add_func ("/cli/predict/same-input-as-training", test_same_input_as_training);
   g_test_add_func ("/cli/predict/bad-films", test_bad_films);
   g_test_add_func ("/cli/predict/bad-models", test_bad_models);
   g_test_add_func ("/cli/predict/cam-options", test_cam_options);
