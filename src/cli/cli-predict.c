@@ -634,7 +634,8 @@ film_notes (const Film *film, const XlModelInfo *info, GPtrArray *notes)
 
 static void
 print_table (const Film *films, guint n, const float *probs, const XlModelInfo *info,
-             const char *model_path, XlCamMethod method)
+             const char *model_path, XlCamMethod method, gboolean shared_scale,
+             const float *shared_max, const guint *n_shared)
 {
   guint width = 4, n_failed = 0;
   g_autofree guint *counts = g_new0 (guint, info->n_classes);
@@ -692,8 +693,24 @@ print_table (const Film *films, guint n, const float *probs, const XlModelInfo *
   else
     printf ("The predicted class is the most probable one.\n");
   if (method != XL_CAM_METHOD_NONE)
-    printf ("Heatmaps show where the network found evidence for the class (ReLU of the map), "
-            "not a diagnosis.\n");
+    {
+      printf ("Heatmaps show where the network found evidence for the class (ReLU of the map), "
+              "not a diagnosis.\n");
+      /* as the JSON's cam.scale: heat compares between films only on a shared scale */
+      if (shared_scale)
+        {
+          printf ("Heatmap scale: shared, 1 = the peak over the films whose map is for the "
+                  "class (");
+          for (guint c = 0, k = 0; c < info->n_classes; c++)
+            if (n_shared[c] > 0)
+              printf ("%s%s %.4g over %u", k++ > 0 ? ", " : "", info->classes[c],
+                      shared_max[c], n_shared[c]);
+          printf ("): heat compares between films.\n");
+        }
+      else
+        printf ("Heatmap scale: per film, 1 = the film's own peak: heat does not compare "
+                "between films (--shared-scale for that).\n");
+    }
   printf ("%s\n", XL_CAM_NOTICE);
 }
 
@@ -1155,7 +1172,8 @@ run (int argc, char **argv, gboolean cam_command)
     print_json (films, n, probs, info, model_path, predictor, shared_scale, shared_max,
                 xl_colormap_name (colormap), pcfg.contrastive);
   else
-    print_table (films, n, probs, info, model_path, xl_predictor_method (predictor));
+    print_table (films, n, probs, info, model_path, xl_predictor_method (predictor),
+                 shared_scale, shared_max, n_shared);
   if (n_failed > 0)
     {
       g_printerr ("xraylab-cli %s: %u of %u film%s could not be used\n", command, n_failed, n,

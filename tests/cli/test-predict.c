@@ -331,6 +331,22 @@ test_cam_options (void)
   expect (&run, 0, "-cam.png", NULL);
   cli_run_clear (&run);
 
+  /* the table says which scale the PNGs use, as the JSON's cam.scale does */
+  CLI (&run, "predict", "--model", model2, "--cam", out, films);
+  expect (&run, 0, "Heatmap scale: per film, 1 = the film's own peak", NULL);
+  g_assert_null (strstr (run.out, "Heatmap scale: shared"));
+  cli_run_clear (&run);
+  CLI (&run, "predict", "--model", model2, "--cam", out, "--shared-scale", films);
+  expect (&run, 0, "Heatmap scale: shared, 1 = the peak over the films whose map is for the class",
+          NULL);
+  g_assert_null (strstr (run.out, "Heatmap scale: per film"));
+  cli_run_clear (&run);
+  /* without heatmaps, no scale to speak of */
+  CLI (&run, "predict", "--model", model2, films);
+  expect (&run, 0, NULL, NULL);
+  g_assert_null (strstr (run.out, "Heatmap scale"));
+  cli_run_clear (&run);
+
   /* usage errors */
   CLI (&run, "predict", "--model", model2, "--alpha", "1.5", films);
   expect (&run, 2, NULL, "--alpha");
