@@ -368,6 +368,558 @@ test_cam_options (void)
   cli_run_clear (&run);
 }
 
+/* ---- helpers for the tests below ------------------------------------------------ */
+
+static guint
+count_pngs (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    n += g_str_has_suffix (name, ".png");
+  return n;
+}
+
+static guint
+count_substrings (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (text, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* A copy of model with its threshold metadata set to `threshold` (JSON text):
+ * the safetensors header is JSON whose "xraylab" string holds the model's
+ * JSON, so the number is rewritten in place and the header re-padded. */
+static char *
+model_with_threshold (const char *model, const char *threshold, const char *name)
+{
+  static const char key[] = "\\\"threshold\\\":";
+  g_autofree char *bytes = NULL;
+  g_autoptr (GString) header = NULL;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  char *path = g_build_filename (tmp_root, name, NULL);
+  const char *at, *end;
+  guint64 header_len = 0;
+  gsize len;
+  guint8 le[8];
+
+  g_assert_true (g_file_get_contents (model, &bytes, &len, NULL));
+  for (int i = 7; i >= 0; i--)
+    header_len = header_len << 8 | (guint8) bytes[i];
+  g_assert_cmpuint (8 + header_len, <=, len);
+  header = g_string_new_len (bytes + 8, (gssize) header_len);
+  while (header->len > 0 && header->str[header->len - 1] == ' ')
+    g_string_truncate (header, header->len - 1);
+  /* the model's own threshold comes first; the metrics' copy, if any, later */
+  at = strstr (header->str, key);
+  g_assert_nonnull (at);
+  at += strlen (key);
+  for (end = at; *end != '\0' && strchr ("0123456789.eE+-", *end) != NULL; end++)
+    ;
+  g_assert_cmpint (end - at, >, 0);
+  {
+    gsize offset = (gsize) (at - header->str), old_len = (gsize) (end - at);
+    g_string_erase (header, (gssize) offset, (gssize) old_len);
+    g_string_insert (header, (gssize) offset, threshold);
+  }
+  while (header->len % 8 != 0)
+    g_string_append_c (header, ' ');
+  for (int i = 0; i < 8; i++)
+    le[i] = (guint8) ((guint64) header->len >> (8 * i));
+  g_byte_array_append (out, le, 8);
+  g_byte_array_append (out, (const guint8 *) header->str, (guint) header->len);
+  g_byte_array_append (out, (const guint8 *) bytes + 8 + header_len,
+                       (guint) (len - 8 - header_len));
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, (gssize) out->len, NULL));
+  return path;
+}
+
+/* ---- a minimal baseline JPEG writer --------------------------------------------
+ * Enough to write one gray film as a 1-component JPEG and as a 3-component
+ * (YCbCr 4:4:4) one with the same luma and neutral chroma, i.e. R = G = B.
+ * One quantization table for all, and Huffman tables with every symbol at one
+ * code length (DC: 12 symbols of 4 bits, AC: 162 of 8), so the codes are just
+ * the symbols' indices. */
+
+typedef struct {
+  GByteArray *out;
+  guint32     bits;
+  int         n_bits;
+} BitWriter;
+
+static void
+put_bits (BitWriter *w, guint32 value, int n)
+{
+  for (int i = n - 1; i >= 0; i--)
+    {
+      w->bits = w->bits << 1 | ((value >> i) & 1);
+      if (++w->n_bits == 8)
+        {
+          guint8 byte = (guint8) w->bits, zero = 0;
+          g_byte_array_append (w->out, &byte, 1);
+          if (byte == 0xff)
+            g_byte_array_append (w->out, &zero, 1);   /* byte stuffing */
+          w->bits = 0;
+          w->n_bits = 0;
+        }
+    }
+}
+
+static void
+put_bytes (GByteArray *out, const guint8 *data, guint n)
+{
+  g_byte_array_append (out, data, n);
+}
+
+static int
+magnitude_bits (int v)
+{
+  int n = 0;
+
+  for (v = ABS (v); v > 0; v >>= 1)
+    n++;
+  return n;
+}
+
+static void
+put_value (BitWriter *w, int v, int n)
+{
+  if (n > 0)
+    put_bits (w, (guint32) (v >= 0 ? v : v + (1 << n) - 1), n);
+}
+
+#define JPEG_Q 4
+
+/* cos (k pi / 16) without libm, which this test does not link */
+static double
+cos_16 (int k)
+{
+  static const double first[9] = {
+    1.0, 0.98078528040323044913, 0.92387953251128675613, 0.83146961230254523708,
+    0.70710678118654752440, 0.55557023301960222474, 0.38268343236508977173,
+    0.19509032201612826785, 0.0,
+  };
+
+  k %= 32;
+  if (k > 16)
+    k = 32 - k;
+  return k > 8 ? -first[16 - k] : first[k];
+}
+
+static int
+round_to_int (double v)
+{
+  return (int) (v >= 0 ? v + 0.5 : v - 0.5);
+}
+
+static void
+encode_block (BitWriter *w, const double block[64], int *dc_pred, const guint8 *ac_code)
+{
+  static const int zigzag[64] = {
+    0,  1,  8,  16, 9,  2,  3,  10, 17, 24, 32, 25, 18, 11, 4,  5,
+    12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6,  7,  14, 21, 28,
+    35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+    58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  };
+  int coef[64], run = 0, diff, n;
+
+  for (int v = 0; v < 8; v++)
+    for (int u = 0; u < 8; u++)
+      {
+        double sum = 0;
+        for (int y = 0; y < 8; y++)
+          for (int x = 0; x < 8; x++)
+            sum += block[y * 8 + x] * cos_16 ((2 * x + 1) * u) * cos_16 ((2 * y + 1) * v);
+        sum *= 0.25 * (u == 0 ? cos_16 (4) : 1) * (v == 0 ? cos_16 (4) : 1);
+        coef[v * 8 + u] = round_to_int (sum / JPEG_Q);
+      }
+  diff = coef[0] - *dc_pred;
+  *dc_pred = coef[0];
+  n = magnitude_bits (diff);
+  put_bits (w, (guint32) n, 4);
+  put_value (w, diff, n);
+  for (int k = 1; k < 64; k++)
+    {
+      int c = coef[zigzag[k]];
+      if (c == 0)
+        {
+          run++;
+          continue;
+        }
+      for (; run > 15; run -= 16)
+        put_bits (w, ac_code[0xf0], 8);
+      n = magnitude_bits (c);
+      put_bits (w, ac_code[run << 4 | n], 8);
+      put_value (w, c, n);
+      run = 0;
+    }
+  if (run > 0)
+    put_bits (w, ac_code[0x00], 8);
+}
+
+static void
+write_jpeg (const char *path, const guint8 *gray, int width, int height, int components)
+{
+  static const guint8 soi_app0[] = { 0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0,
+                                     1, 1, 0, 0, 1, 0, 1, 0, 0 };
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  guint8 ac_symbols[162], ac_code[256] = { 0 }, seg[512];
+  BitWriter w = { out, 0, 0 };
+  int dc_pred[3] = { 0, 0, 0 }, n_ac = 0, len;
+
+  ac_symbols[n_ac++] = 0x00;
+  ac_symbols[n_ac++] = 0xf0;
+  for (int run = 0; run < 16; run++)
+    for (int size = 1; size <= 10; size++)
+      ac_symbols[n_ac++] = (guint8) (run << 4 | size);
+  for (int i = 0; i < n_ac; i++)
+    ac_code[ac_symbols[i]] = (guint8) i;
+
+  put_bytes (out, soi_app0, sizeof soi_app0);
+  /* DQT: table 0, every step JPEG_Q */
+  seg[0] = 0xff, seg[1] = 0xdb, seg[2] = 0, seg[3] = 67, seg[4] = 0;
+  memset (seg + 5, JPEG_Q, 64);
+  put_bytes (out, seg, 69);
+  /* SOF0 */
+  len = 8 + 3 * components;
+  seg[0] = 0xff, seg[1] = 0xc0, seg[2] = 0, seg[3] = (guint8) len, seg[4] = 8;
+  seg[5] = (guint8) (height >> 8), seg[6] = (guint8) height;
+  seg[7] = (guint8) (width >> 8), seg[8] = (guint8) width, seg[9] = (guint8) components;
+  for (int c = 0; c < components; c++)
+    seg[10 + 3 * c] = (guint8) (c + 1), seg[11 + 3 * c] = 0x11, seg[12 + 3 * c] = 0;
+  put_bytes (out, seg, (guint) len + 2);
+  /* DHT: DC table 0, 12 symbols of 4 bits; AC table 0, 162 symbols of 8 bits */
+  len = 2 + 17 + 12;
+  seg[0] = 0xff, seg[1] = 0xc4, seg[2] = 0, seg[3] = (guint8) len, seg[4] = 0x00;
+  memset (seg + 5, 0, 16);
+  seg[5 + 3] = 12;
+  for (int i = 0; i < 12; i++)
+    seg[21 + i] = (guint8) i;
+  put_bytes (out, seg, (guint) len + 2);
+  len = 2 + 17 + 162;
+  seg[0] = 0xff, seg[1] = 0xc4, seg[2] = 0, seg[3] = (guint8) len, seg[4] = 0x10;
+  memset (seg + 5, 0, 16);
+  seg[5 + 7] = 162;
+  memcpy (seg + 21, ac_symbols, 162);
+  put_bytes (out, seg, (guint) len + 2);
+  /* SOS: all components interleaved, one block each per MCU */
+  len = 6 + 2 * components;
+  seg[0] = 0xff, seg[1] = 0xda, seg[2] = 0, seg[3] = (guint8) len, seg[4] = (guint8) components;
+  for (int c = 0; c < components; c++)
+    seg[5 + 2 * c] = (guint8) (c + 1), seg[6 + 2 * c] = 0x00;
+  seg[5 + 2 * components] = 0, seg[6 + 2 * components] = 63, seg[7 + 2 * components] = 0;
+  put_bytes (out, seg, (guint) len + 2);
+
+  for (int by = 0; by < (height + 7) / 8; by++)
+    for (int bx = 0; bx < (width + 7) / 8; bx++)
+      {
+        double luma[64], neutral[64] = { 0 };
+        for (int y = 0; y < 8; y++)
+          for (int x = 0; x < 8; x++)
+            luma[y * 8 + x] = gray[MIN (by * 8 + y, height - 1) * width
+                                   + MIN (bx * 8 + x, width - 1)] - 128.0;
+        encode_block (&w, luma, &dc_pred[0], ac_code);
+        for (int c = 1; c < components; c++)
+          encode_block (&w, neutral, &dc_pred[c], ac_code);   /* Cb = Cr = 128 */
+      }
+  while (w.n_bits != 0)
+    put_bits (&w, 1, 1);
+  put_bytes (out, (const guint8 []) { 0xff, 0xd9 }, 2);
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, (gssize) out->len, NULL));
+}
+
+/* ---- the tests ------------------------------------------------------------------ */
+
+/* --cam writes exactly one heatmap per film that could be read, on either
+ * path (drawn as batches finish, or after the last film for a shared scale),
+ * the same film given twice included. */
+static void
+test_one_png_per_film (void)
+{
+  g_autofree char *bad = g_build_filename (tmp_root, "one-png-bad.jpeg", NULL);
+  g_autofree char *again = g_build_filename (films, "NORMAL", NULL);
+  g_autoptr (GDir) d = g_dir_open (again, 0, NULL);
+  g_autofree char *one = g_build_filename (again, g_dir_read_name (d), NULL);
+  CliRun run = { 0 };
+
+  g_assert_true (g_file_set_contents (bad, "not a film", -1, NULL));
+  for (int shared = 0; shared < 2; shared++)
+    {
+      g_autofree char *cams = g_strdup_printf ("%s/one-png-%d", tmp_root, shared);
+
+      CLI (&run, "predict", "--model", model2, "--json", "--cam", cams, "--batch-size", "3",
+           shared ? "--shared-scale" : "--json", films, bad, one);
+      expect (&run, 1, NULL, "1 of 10 films could not be used");
+      g_assert_cmpuint (count_pngs (cams), ==, 9);
+      g_assert_cmpuint (count_substrings (run.out, "\"cam_png\": "), ==, 9);
+      g_assert_cmpuint (count_substrings (run.out, "-2-cam.png\""), ==, 1);
+      cli_run_clear (&run);
+    }
+}
+
+/* The label is the model's threshold's, not 0.5's: the same probabilities
+ * give other labels when the saved threshold changes. */
+static void
+test_model_threshold (void)
+{
+  g_autofree char *all = model_with_threshold (model2, "0.0", "threshold-0.safetensors");
+  g_autofree char *none = model_with_threshold (model2, "1.0", "threshold-1.safetensors");
+  g_autoptr (GHashTable) probs = NULL;
+  CliRun run = { 0 };
+  guint normal, pneumonia;
+
+  CLI (&run, "predict", "--model", model2, "--json", films);
+  expect (&run, 0, NULL, NULL);
+  probs = json_probabilities (run.out, "PNEUMONIA");
+  normal = count_substrings (run.out, "\"predicted\": \"NORMAL\"");
+  pneumonia = count_substrings (run.out, "\"predicted\": \"PNEUMONIA\"");
+  g_assert_cmpuint (normal + pneumonia, ==, 8);
+  cli_run_clear (&run);
+
+  for (int t = 0; t < 2; t++)
+    {
+      g_autoptr (GHashTable) again = NULL;
+      GHashTableIter iter;
+      gpointer key, value;
+
+      CLI (&run, "predict", "--model", t == 0 ? all : none, "--json", films);
+      expect (&run, 0, t == 0 ? "\"threshold\": 0," : "\"threshold\": 1,", NULL);
+      /* every film on the side the threshold puts it, whatever 0.5 says */
+      g_assert_cmpuint (count_substrings (run.out, t == 0 ? "\"predicted\": \"PNEUMONIA\""
+                                                          : "\"predicted\": \"NORMAL\""), ==, 8);
+      again = json_probabilities (run.out, "PNEUMONIA");
+      g_hash_table_iter_init (&iter, probs);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        g_assert_cmpfloat (*(double *) value, ==, *(double *) g_hash_table_lookup (again, key));
+      cli_run_clear (&run);
+    }
+  /* the table too: with 8 films, at least one label moved in one of the two */
+  CLI (&run, "predict", "--model", none, films);
+  expect (&run, 0, "A film is PNEUMONIA when P(PNEUMONIA) >= 1.000", NULL);
+  g_assert_nonnull (strstr (run.out, "8 films: 8 NORMAL, 0 PNEUMONIA."));
+  cli_run_clear (&run);
+}
+
+/* A gray film written as a gray JPEG and as an RGB JPEG with R = G = B: the
+ * same film to the network, so the same probabilities; only the note differs. */
+static void
+test_gray_and_rgb_jpeg (void)
+{
+  g_autofree char *gray_path = g_build_filename (tmp_root, "film-gray.jpeg", NULL);
+  g_autofree char *rgb_path = g_build_filename (tmp_root, "film-rgb.jpeg", NULL);
+  const int width = 120, height = 100;
+  g_autofree guint8 *pixels = g_new (guint8, width * height);
+  g_autofree char *gray_probs = NULL, *rgb_probs = NULL;
+  CliRun run = { 0 };
+
+  /* two dark lung fields in a bright body, with a little texture */
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        double dy = (y - 50) / 35.0, dl = (x - 38) / 22.0, dr = (x - 82) / 22.0;
+        double d2 = MIN (dl * dl, dr * dr) + dy * dy;
+        double v = 200 - 140 / (1 + 3 * d2) + 12 * cos_16 (x * 5 + y * 3);
+        pixels[y * width + x] = (guint8) CLAMP (round_to_int (v), 0, 255);
+      }
+  write_jpeg (gray_path, pixels, width, height, 1);
+  write_jpeg (rgb_path, pixels, width, height, 3);
+
+  CLI (&run, "predict", "--model", model2, "--json", gray_path, rgb_path);
+  expect (&run, 0, NULL, NULL);
+  g_assert_cmpuint (count_substrings (run.out, "\"channels\": 1,"), ==, 1);
+  g_assert_cmpuint (count_substrings (run.out, "\"channels\": 3,"), ==, 1);
+  g_assert_cmpuint (count_substrings (run.out, "RGB film: converted to gray"), ==, 1);
+  {
+    const char *a = strstr (run.out, "\"probabilities\"");
+    const char *b = a != NULL ? strstr (a + 1, "\"probabilities\"") : NULL;
+    g_assert_nonnull (b);
+    gray_probs = g_strndup (a, (gsize) (strchr (a, '}') - a));
+    rgb_probs = g_strndup (b, (gsize) (strchr (b, '}') - b));
+  }
+  g_assert_cmpstr (gray_probs, ==, rgb_probs);
+  cli_run_clear (&run);
+}
+
+static guint8
+wide_film_value (int x, int y)
+{
+  return (guint8) ((x * 7 + y * 3) % 256);
+}
+
+/* The CLI's heatmap of a wide film: the parts the center crop cut off are
+ * the film itself, uncoloured; the crop has heat. */
+static void
+test_uncoloured_outside_crop (void)
+{
+  g_autofree char *film = g_build_filename (tmp_root, "wide-film.png", NULL);
+  g_autofree char *cams = g_build_filename (tmp_root, "wide-cams", NULL);
+  g_autofree char *png = g_build_filename (cams, "wide-film-cam.png", NULL);
+  const int width = 640, height = 144;
+  cairo_surface_t *s = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  guint outside = 0, coloured = 0;
+  CliRun run = { 0 };
+
+  /* gray as RGB (R = G = B), drawn pixel for pixel: a picture at scale 1 */
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 v = wide_film_value (x, y);
+        ((guint32 *) (cairo_image_surface_get_data (s)
+                      + y * cairo_image_surface_get_stride (s)))[x] = 0xff000000u | v << 16
+                                                                       | v << 8 | v;
+      }
+  cairo_surface_mark_dirty (s);
+  g_assert_cmpint (cairo_surface_write_to_png (s, film), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (s);
+
+  /* the model resizes to a short side of 72 and crops 64: the film becomes
+   * 320x72 and the network saw x in [128, 192) of it, [256, 384) of the film */
+  CLI (&run, "predict", "--model", model2, "--cam", cams, "--class", "PNEUMONIA",
+       "--alpha", "0.9", film);
+  expect (&run, 0, "wide-film-cam.png", NULL);
+  cli_run_clear (&run);
+
+  s = cairo_image_surface_create_from_png (png);
+  g_assert_cmpint (cairo_surface_status (s), ==, CAIRO_STATUS_SUCCESS);
+  g_assert_cmpint (cairo_image_surface_get_width (s), >=, width);
+  g_assert_cmpint (cairo_image_surface_get_height (s), >=, height);
+  /* the film at (0, 0), its own size; the crop's dashed outline left aside */
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint32 p = ((const guint32 *) (cairo_image_surface_get_data (s)
+                                        + y * cairo_image_surface_get_stride (s)))[x];
+        guint8 r = (guint8) (p >> 16), g = (guint8) (p >> 8), b = (guint8) p;
+
+        if (x < 256 - 3 || x >= 384 + 3)
+          {
+            if (r != wide_film_value (x, y) || g != r || b != r)
+              g_error ("(%d, %d) outside the crop is #%02x%02x%02x, the film is %u", x, y, r,
+                       g, b, wide_film_value (x, y));
+            outside++;
+          }
+        else if (x > 256 + 3 && x < 384 - 3 && (r != g || g != b))
+          coloured++;
+      }
+  cairo_surface_destroy (s);
+  g_assert_cmpuint (outside, ==, (guint) (width - 128 - 6) * height);
+  g_assert_cmpuint (coloured, >, 0);
+}
+
+/* PNG base name -> "cam_max" text, from predict --json */
+static GHashTable *
+json_cam_max (const char *json)
+{
+  GHashTable *maxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GRegex) re = g_regex_new ("\"cam_max\": ([^,]+),[^}]*?\"cam_png\": \"([^\"]+)\"",
+                                       G_REGEX_DOTALL, 0, NULL);
+  g_autoptr (GMatchInfo) match = NULL;
+
+  for (g_regex_match (re, json, 0, &match); g_match_info_matches (match);
+       g_match_info_next (match, NULL))
+    {
+      g_autofree char *path = g_match_info_fetch (match, 2);
+      g_hash_table_insert (maxes, g_path_get_basename (path), g_match_info_fetch (match, 1));
+    }
+  return maxes;
+}
+
+/* --class on a two-class model: the map is the asked class's, and differs
+ * from the other class's wherever either has heat (a map with no positive
+ * evidence is empty for both). */
+static void
+test_class_asked (void)
+{
+  g_autofree char *normal = g_build_filename (films, "NORMAL", NULL);
+  const char *classes[2] = { "NORMAL", "PNEUMONIA" };
+  char *cams[2] = { NULL, NULL };
+  GHashTable *maxes[2] = { NULL, NULL };
+  CliRun run = { 0 };
+  GHashTableIter iter;
+  gpointer key, value;
+  guint with_heat = 0;
+
+  for (int c = 0; c < 2; c++)
+    {
+      g_autofree char *expected = g_strdup_printf ("\"cam_class\": \"%s\"", classes[c]);
+      cams[c] = g_strdup_printf ("%s/class-%s", tmp_root, classes[c]);
+      CLI (&run, "predict", "--model", model2, "--cam", cams[c], "--class", classes[c],
+           "--json", normal);
+      expect (&run, 0, NULL, NULL);
+      g_assert_cmpuint (count_substrings (run.out, expected), ==, 4);
+      maxes[c] = json_cam_max (run.out);
+      g_assert_cmpuint (g_hash_table_size (maxes[c]), ==, 4);
+      cli_run_clear (&run);
+    }
+  g_hash_table_iter_init (&iter, maxes[0]);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *a = g_build_filename (cams[0], key, NULL);
+      g_autofree char *b = g_build_filename (cams[1], key, NULL);
+      cairo_surface_t *sa = cairo_image_surface_create_from_png (a);
+      cairo_surface_t *sb = cairo_image_surface_create_from_png (b);
+      const char *other = g_hash_table_lookup (maxes[1], key);
+      gboolean same = TRUE;
+
+      g_assert_nonnull (other);
+      g_assert_cmpint (cairo_surface_status (sa), ==, CAIRO_STATUS_SUCCESS);
+      g_assert_cmpint (cairo_surface_status (sb), ==, CAIRO_STATUS_SUCCESS);
+      /* the film, at (0, 0) and at least 512 x 400 here (the bar's label
+       * names the class, so the pictures' widths differ) */
+      for (int y = 0; y < 400 && same; y++)
+        same = memcmp (cairo_image_surface_get_data (sa) + y * cairo_image_surface_get_stride (sa),
+                       cairo_image_surface_get_data (sb) + y * cairo_image_surface_get_stride (sb),
+                       512 * 4) == 0;
+      if (g_ascii_strtod (value, NULL) > 0 || g_ascii_strtod (other, NULL) > 0)
+        {
+          if (same)
+            g_error ("%s: the NORMAL and PNEUMONIA heatmaps are the same", (const char *) key);
+          with_heat++;
+        }
+      cairo_surface_destroy (sa);
+      cairo_surface_destroy (sb);
+    }
+  g_assert_cmpuint (with_heat, >, 0);
+  for (int c = 0; c < 2; c++)
+    {
+      g_hash_table_unref (maxes[c]);
+      g_free (cams[c]);
+    }
+}
+
+/* A model trained with its backbone frozen (fixed features): Grad-CAM at
+ * layer3 needs gradients through the frozen stages, and gets them. */
+static void
+test_frozen_backbone_grad_cam (void)
+{
+  g_autofree char *run_dir = g_build_filename (tmp_root, "run-fixed", NULL);
+  g_autofree char *model = g_build_filename (run_dir, "model.safetensors", NULL);
+  g_autofree char *cams = g_build_filename (tmp_root, "fixed-cams", NULL);
+  g_autofree char *data = g_path_get_dirname (films);
+  CliRun run = { 0 };
+
+  CLI (&run, "train", "--data", data, "--out", run_dir, "--mode", "fixed", "--epochs", "1",
+       "--width", "8", "--input-size", "64", "--resize", "72", "--batch-size", "8",
+       "--val-fraction", "0.25", "--threads", "2", "--quiet");
+  expect (&run, 0, NULL, NULL);
+  cli_run_clear (&run);
+
+  CLI (&run, "predict", "--model", model, "--cam", cams, "--cam-layer", "layer3", "--json",
+       films);
+  expect (&run, 0, "\"method\": \"Grad-CAM\"", NULL);
+  g_assert_nonnull (strstr (run.out, "\"layer\": \"layer3\""));
+  g_assert_cmpuint (count_pngs (cams), ==, 8);
+  /* some heat somewhere: the gradient reached layer3 */
+  g_assert_cmpuint (count_substrings (run.out, "\"cam_max\": 0,"), <, 8);
+  cli_run_clear (&run);
+}
+
 static void
 remove_tree (const char *path)
 {
@@ -403,6 +955,12 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict/bad-films", test_bad_films);
   g_test_add_func ("/cli/predict/bad-models", test_bad_models);
   g_test_add_func ("/cli/predict/cam-options", test_cam_options);
+  g_test_add_func ("/cli/predict/one-png-per-film", test_one_png_per_film);
+  g_test_add_func ("/cli/predict/model-threshold", test_model_threshold);
+  g_test_add_func ("/cli/predict/gray-and-rgb-jpeg", test_gray_and_rgb_jpeg);
+  g_test_add_func ("/cli/predict/uncoloured-outside-crop", test_uncoloured_outside_crop);
+  g_test_add_func ("/cli/predict/class-asked", test_class_asked);
+  g_test_add_func ("/cli/predict/frozen-backbone-grad-cam", test_frozen_backbone_grad_cam);
 
   status = g_test_run ();
   remove_tree (tmp_root);
