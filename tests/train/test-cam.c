@@ -310,23 +310,23 @@ test_backward_plans_agree (void)
 /* ---- the predictor ------------------------------------------------------------ */
 
 static char *
-save_random_model (const char *name, int head_hidden)
+save_random_model_sized (const char *name, int head_hidden, int input_size, int resize)
 {
   NnResnet *net = NULL;
   NnError err = { 0 };
   g_autoptr (GError) error = NULL;
   XlModelInfo info;
   char *path = g_build_filename (tmp_root, name, NULL);
-  NnResnetConfig cfg = { .num_classes = 2, .width = 8, .batch = 1, .in_h = 64, .in_w = 64,
-                         .head_hidden = head_hidden, .threads = 1 };
+  NnResnetConfig cfg = { .num_classes = 2, .width = 8, .batch = 1, .in_h = input_size,
+                         .in_w = input_size, .head_hidden = head_hidden, .threads = 1 };
 
   g_assert_cmpint (nn_resnet_new (&net, &cfg, &err), ==, NN_OK);
   nn_resnet_init (net, 3);
   randomize_batchnorm (net, 4);
   xl_model_info_init (&info);
   info.width = 8;
-  info.input_size = 64;
-  info.resize = 72;
+  info.input_size = (guint) input_size;
+  info.resize = (guint) resize;
   info.head_hidden = (guint) head_hidden;
   info.threshold = 0.4;
   g_assert_true (xl_model_save (net, &info, path, &error));
@@ -334,6 +334,12 @@ save_random_model (const char *name, int head_hidden)
   xl_model_info_clear (&info);
   nn_resnet_free (net);
   return path;
+}
+
+static char *
+save_random_model (const char *name, int head_hidden)
+{
+  return save_random_model_sized (name, head_hidden, 64, 72);
 }
 
 static XlPredictor *
@@ -378,7 +384,8 @@ normalize_by_max_abs (float *x, gsize n)
  * alpha_k = w_ck / HW, so the maps agree up to the positive factor HW; for
  * the class's logit, and for the logit minus the mean logit. */
 static void
-check_cam_equals_grad_cam (const char *path, gboolean contrastive, float *maps_out)
+check_cam_equals_grad_cam (const char *path, gboolean contrastive, guint map_side,
+                           float *maps_out)
 {
   g_autoptr (XlPredictor) cam = predictor_for_target (path, XL_CAM_METHOD_CAM, 4, 4,
                                                       contrastive);
@@ -396,8 +403,8 @@ check_cam_equals_grad_cam (const char *path, gboolean contrastive, float *maps_o
   g_assert_cmpint (xl_predictor_method (cam), ==, XL_CAM_METHOD_CAM);
   g_assert_null (xl_predictor_method_note (cam));
   xl_predictor_map_size (cam, &mw, &mh);
-  g_assert_cmpuint (mw, ==, 2);
-  g_assert_cmpuint (mh, ==, 2);
+  g_assert_cmpuint (mw, ==, map_side);
+  g_assert_cmpuint (mh, ==, map_side);
   fill_normal (input, in_n, r, 0, 1);
   g_autofree float *mc = g_new (float, B * mw * mh), *mg = g_new (float, B * mw * mh);
   g_assert_true (xl_predictor_run (cam, input, B, classes, pc, mc, ca, NULL));
@@ -430,14 +437,92 @@ test_cam_equals_grad_cam (void)
   g_autofree char *path = save_random_model ("linear.safetensors", 0);
   float logit[4 * 4], contrast[4 * 4];
 
-  check_cam_equals_grad_cam (path, FALSE, logit);
-  check_cam_equals_grad_cam (path, TRUE, contrast);
+  check_cam_equals_grad_cam (path, FALSE, 2, logit);
+  check_cam_equals_grad_cam (path, TRUE, 2, contrast);
   /* the contrastive maps are not the plain ones: they leave out what the
    * logits share, which the plain maps carry */
   gboolean differ = FALSE;
   for (guint k = 0; k < 4 * 4; k++)
     differ |= fabsf (logit[k] - contrast[k]) > 1e-3f;
   g_assert_true (differ);
+}
+
+/* The same identity on a map of 6x6 cells (192 px input), where the mean over
+ * the locations and a wrong cell order or stride would show, unlike on 2x2. */
+static void
+test_cam_equals_grad_cam_large_map (void)
+{
+  g_autofree char *path = save_random_model_sized ("linear192.safetensors", 0, 192, 220);
+  g_autofree float *logit = g_new (float, 4 * 36), *contrast = g_new (float, 4 * 36);
+
+  check_cam_equals_grad_cam (path, FALSE, 6, logit);
+  check_cam_equals_grad_cam (path, TRUE, 6, contrast);
+}
+
+/* ReLU comes before normalization, as in both papers: a map's negative cells
+ * (evidence against the class) are 0 on the drawn scale, not the low end of
+ * a min-max range, and a map with no positive cell is empty, not rescaled by
+ * its least negative value. The drawn scale is map / xl_cam_max after
+ * xl_cam_relu, as predict and the GUI draw it. */
+static void
+test_relu_before_normalization (void)
+{
+  g_autofree char *path = save_random_model_sized ("relu192.safetensors", 0, 192, 220);
+  g_autoptr (XlPredictor) p = predictor_for (path, XL_CAM_METHOD_GRAD_CAM, 3, 2);
+  gsize floats = xl_predictor_input_floats (p);
+  g_autofree float *input = g_new (float, 2 * floats);
+  const int classes[2] = { 0, 1 };
+  float probs[4], raw[2 * 144], map[2 * 144], all_negative[36];
+  guint negatives = 0, positives = 0, mw, mh;
+  GRand *rand = g_rand_new_with_seed (5);
+
+  xl_predictor_map_size (p, &mw, &mh);
+  g_assert_cmpuint (mw * mh, ==, 144);
+  /* Grad-CAM at layer3 of a random network: maps with cells of both signs */
+  fill_normal (input, 2 * floats, rand, 0, 1);
+  g_rand_free (rand);
+  g_assert_true (xl_predictor_run (p, input, 2, classes, probs, raw, NULL, NULL));
+  memcpy (map, raw, sizeof raw);
+  for (guint m = 0; m < 2; m++)
+    {
+      float *one = map + m * 144, top, raw_top = 0;
+
+      xl_cam_relu (one, 144);
+      top = xl_cam_max (one, 144);
+      for (guint k = 0; k < 144; k++)
+        raw_top = MAX (raw_top, raw[m * 144 + k]);
+      g_assert_cmpfloat (top, ==, raw_top);
+      for (guint k = 0; k < 144; k++)
+        {
+          float drawn = top > 0 ? one[k] / top : 0, cell = raw[m * 144 + k];
+          g_assert_cmpfloat (drawn, >=, 0);
+          g_assert_cmpfloat (drawn, <=, 1);
+          if (cell <= 0)
+            {
+              g_assert_cmpfloat (drawn, ==, 0);
+              negatives += cell < 0;
+            }
+          else
+            {
+              g_assert_cmpfloat (fabsf (drawn - cell / raw_top), <=, 1e-6f);
+              positives++;
+            }
+        }
+    }
+  g_assert_cmpuint (negatives, >, 0);
+  g_assert_cmpuint (positives, >, 0);
+
+  /* no positive evidence: nothing to draw, whatever the scale */
+  for (guint k = 0; k < 36; k++)
+    all_negative[k] = -1.0f - (float) k;
+  all_negative[7] = NAN;      /* outside the crop: stays NAN, uncoloured */
+  xl_cam_relu (all_negative, 36);
+  g_assert_cmpfloat (xl_cam_max (all_negative, 36), ==, 0);
+  for (guint k = 0; k < 36; k++)
+    if (k == 7)
+      g_assert_true (isnan (all_negative[k]));
+    else
+      g_assert_cmpfloat (all_negative[k], ==, 0);
 }
 
 /* With two classes, the contrastive maps of the two classes are negatives. */
@@ -807,6 +892,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cam/nn/backward-finite-differences", test_backward_finite_differences);
   g_test_add_func ("/cam/nn/backward-plans-agree", test_backward_plans_agree);
   g_test_add_func ("/cam/cam-equals-grad-cam", test_cam_equals_grad_cam);
+  g_test_add_func ("/cam/cam-equals-grad-cam-large-map", test_cam_equals_grad_cam_large_map);
+  g_test_add_func ("/cam/relu-before-normalization", test_relu_before_normalization);
   g_test_add_func ("/cam/contrastive-two-classes", test_contrastive_two_classes);
   g_test_add_func ("/cam/mlp-head-uses-grad-cam", test_mlp_head_uses_grad_cam);
   g_test_add_func ("/cam/bad-models", test_bad_models);
