@@ -5,6 +5,7 @@
 
 #include <cairo.h>
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 #include <math.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "xl-train-session.h"
 
 static char *data_dir;
+static char *tiny_dir;   /* 16 films a class: the runs that check behaviour, not learning */
 static char *tmp_root;
 
 static void
@@ -54,6 +56,14 @@ make_data (void)
   cfg.n_threads = 2;
   g_assert_true (xl_synth_generate (data_dir, &cfg, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
+
+  /* train 32, val 8, test 16 films */
+  tiny_dir = g_build_filename (tmp_root, "tiny", NULL);
+  cfg.per_class = 16;
+  cfg.size = 40;
+  cfg.seed = 4;
+  g_assert_true (xl_synth_generate (tiny_dir, &cfg, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
 }
 
 static void
@@ -72,12 +82,47 @@ small_config (XlTrainConfig *cfg, XlTrainMode mode, const char *name)
   cfg->seed = 5;
 }
 
+/* The tensors of a model or checkpoint file, optimizer moments left out:
+ * what the network computes with. */
+static GBytes *
+weights_of (const char *run, const char *file)
+{
+  g_autofree char *path = g_build_filename (run, file, NULL);
+  NnTensorFile *f = NULL;
+  GByteArray *all = g_byte_array_new ();
+
+  g_assert_cmpint (nn_tensor_file_read (&f, path, NULL), ==, NN_OK);
+  for (size_t i = 0; i < f->n_tensors; i++)
+    if (!g_str_has_prefix (f->tensors[i].name, "optimizer."))
+      g_byte_array_append (all, f->tensors[i].data,
+                           (guint) (f->tensors[i].numel * nn_dtype_size (f->tensors[i].dtype)));
+  nn_tensor_file_free (f);
+  return g_byte_array_free_to_bytes (all);
+}
+
 typedef struct {
-  guint epochs, batches, best, finished, errors, started;
+  guint epochs, batches, best, finished, errors, started, early_stops;
   char *error_message;
   XlTrainSession *stop_session;
-  guint stop_after_epoch;
+  guint stop_after_epoch;       /* stop at this epoch's EPOCH event */
+  guint stop_in_epoch;          /* stop at this epoch's first batch */
+  guint batches_in_epoch[16];
+  guint early_stop_epoch, early_best_epoch;
+  char *early_message;
+  gboolean stopped;
+  gsize n_parameters, n_trainable;
+  const char *run_dir;          /* set: keep model.safetensors's weights at every BEST */
+  GBytes *best_weights;
+  guint best_weights_epoch;
 } Seen;
+
+static void
+seen_clear (Seen *seen)
+{
+  g_clear_pointer (&seen->error_message, g_free);
+  g_clear_pointer (&seen->early_message, g_free);
+  g_clear_pointer (&seen->best_weights, g_bytes_unref);
+}
 
 static void
 on_event (const XlTrainEvent *ev, gpointer user_data)
@@ -88,13 +133,19 @@ on_event (const XlTrainEvent *ev, gpointer user_data)
     {
     case XL_TRAIN_EVENT_STARTED:
       seen->started++;
+      seen->n_parameters = ev->n_parameters;
+      seen->n_trainable = ev->n_trainable;
       g_assert_cmpuint (ev->n_trainable, <=, ev->n_parameters);
       break;
     case XL_TRAIN_EVENT_BATCH:
       seen->batches++;
+      if (ev->epoch < G_N_ELEMENTS (seen->batches_in_epoch))
+        seen->batches_in_epoch[ev->epoch]++;
       g_assert_true (isfinite (ev->running_loss));
       g_assert_cmpfloat (ev->fraction, >, 0);
       g_assert_cmpfloat (ev->fraction, <=, 1);
+      if (seen->stop_session != NULL && ev->epoch == seen->stop_in_epoch && ev->batch == 1)
+        xl_train_session_stop (seen->stop_session);
       break;
     case XL_TRAIN_EVENT_EPOCH:
       seen->epochs++;
@@ -103,9 +154,23 @@ on_event (const XlTrainEvent *ev, gpointer user_data)
       break;
     case XL_TRAIN_EVENT_BEST:
       seen->best++;
+      if (seen->run_dir != NULL)
+        {
+          g_clear_pointer (&seen->best_weights, g_bytes_unref);
+          seen->best_weights = weights_of (seen->run_dir, "model.safetensors");
+          seen->best_weights_epoch = ev->best_epoch;
+        }
+      break;
+    case XL_TRAIN_EVENT_EARLY_STOP:
+      seen->early_stops++;
+      seen->early_stop_epoch = ev->epoch;
+      seen->early_best_epoch = ev->best_epoch;
+      g_free (seen->early_message);
+      seen->early_message = g_strdup (ev->message);
       break;
     case XL_TRAIN_EVENT_FINISHED:
       seen->finished++;
+      seen->stopped = ev->stopped;
       break;
     case XL_TRAIN_EVENT_ERROR:
       seen->errors++;
@@ -115,6 +180,97 @@ on_event (const XlTrainEvent *ev, gpointer user_data)
     default:
       break;
     }
+}
+
+static char *
+run_file (const char *run, const char *name)
+{
+  g_autofree char *path = g_build_filename (run, name, NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    g_error ("cannot read %s", path);
+  return text;
+}
+
+static gboolean
+run_log_has (const char *run, const char *needle)
+{
+  g_autofree char *log = run_file (run, "log.txt");
+  return strstr (log, needle) != NULL;
+}
+
+/* metrics.json as a parser that owns the tree */
+static JsonParser *
+run_metrics (const char *run)
+{
+  g_autofree char *path = g_build_filename (run, "metrics.json", NULL);
+  JsonParser *parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return parser;
+}
+
+static JsonObject *
+metrics_member (JsonParser *parser, const char *name)
+{
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (json_object_has_member (root, name));
+  return json_object_get_object_member (root, name);
+}
+
+/* history.csv without the wall-clock columns: epoch, losses and accuracies */
+static char *
+history_figures (const char *run)
+{
+  g_autofree char *csv = run_file (run, "history.csv");
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  GString *out = g_string_new (NULL);
+
+  for (guint i = 1; lines[i] != NULL && *lines[i]; i++)
+    {
+      g_auto (GStrv) f = g_strsplit (lines[i], ",", -1);
+      g_assert_cmpuint (g_strv_length (f), ==, 9);
+      g_string_append_printf (out, "%s,%s,%s,%s,%s\n", f[0], f[1], f[2], f[3], f[4]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* A small run on the tiny set: width 8, 32 px, 3 batches an epoch. */
+static void
+tiny_config (XlTrainConfig *cfg, XlTrainMode mode, const char *name)
+{
+  xl_train_config_init (cfg, mode);
+  cfg->data_path = g_strdup (tiny_dir);
+  cfg->out_dir = g_build_filename (tmp_root, name, NULL);
+  cfg->width = 8;
+  cfg->input_size = 32;
+  cfg->resize = 36;
+  cfg->batch_size = 8;
+  cfg->epochs = 2;
+  cfg->max_batches = 3;
+  cfg->patience = 0;
+  cfg->val_fraction = 0;
+  cfg->threads = 2;
+  cfg->seed = 5;
+}
+
+/* Runs cfg to its end; *ok says how it ended. */
+static XlTrainSession *
+run_config (const XlTrainConfig *cfg, gboolean reports, Seen *seen, gboolean *ok, GError **error)
+{
+  XlTrainSession *s = xl_train_session_new (cfg, error);
+
+  g_assert_nonnull (s);
+  if (reports)
+    xl_train_session_set_report_func (s, xl_plot_write_run_report);
+  if (seen->stop_in_epoch > 0 || seen->stop_after_epoch > 0)
+    seen->stop_session = s;
+  *ok = xl_train_session_run (s, on_event, seen, error);
+  return s;
 }
 
 static double
@@ -416,10 +572,531 @@ test_divergence_is_caught (void)
   xl_train_session_set_report_func (s, xl_plot_write_run_report);
   g_assert_false (xl_train_session_run (s, on_event, &seen, &error));
   g_assert_error (error, XL_TRAIN_ERROR, XL_TRAIN_ERROR_DIVERGED);
-  g_assert_nonnull (strstr (error->message, "loss diverged at epoch"));
-  g_assert_nonnull (strstr (error->message, "lower the learning rate"));
+  g_assert_true (g_regex_match_simple ("^loss diverged at epoch [1-4], batch [1-9][0-9]*: "
+                                       "lower the learning rate", error->message, 0, 0));
   g_assert_cmpuint (seen.errors, ==, 1);
   g_free (seen.error_message);
+  xl_train_config_clear (&cfg);
+}
+
+/* Early stopping: after `patience` epochs without a better one by the
+ * monitored metric the run stops, and the model written and the metrics
+ * evaluated are the best epoch's, not the last one's. Returns the session. */
+static XlTrainSession *
+run_early_stop (XlTrainConfig *cfg, const char *name, XlMonitor monitor, Seen *seen)
+{
+  g_autoptr (GError) error = NULL;
+  XlTrainSession *s;
+  gboolean ok;
+  guint n, by_accuracy = 1, by_loss = 1;
+
+  if (monitor == XL_MONITOR_VAL_ACCURACY)
+    {
+      /* a new head on the fine-tuned backbone, trained on cached features:
+       * the accuracy soon reaches its best and stays there while the loss
+       * keeps falling */
+      small_config (cfg, XL_TRAIN_FIXED, name);
+      cfg->weights_path = pretrained_from (finetuned_model);
+      cfg->lr = 1e-2;
+      cfg->augment = FALSE;
+    }
+  else
+    {
+      /* fresh Adam moments on a converged model of our own: the val loss rises */
+      small_config (cfg, XL_TRAIN_FINETUNE, name);
+      cfg->weights_path = g_strdup (finetuned_model);
+      cfg->lr = 1e-4;
+      cfg->max_batches = 3;
+    }
+  cfg->monitor = monitor;
+  cfg->patience = 2;
+  cfg->epochs = 8;
+  cfg->schedule = XL_SCHEDULE_NONE;
+  seen->run_dir = cfg->out_dir;
+  s = run_config (cfg, FALSE, seen, &ok, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+
+  const XlEpochRecord *h = xl_train_session_history (s, &n);
+  const guint best = xl_train_session_best_epoch (s);
+  for (guint i = 0; i < n; i++)
+    {
+      g_test_message ("%s: epoch %u val loss %.6f accuracy %.4f", name, h[i].epoch,
+                      h[i].val_loss, h[i].val_accuracy);
+      if (h[i].val_accuracy > h[by_accuracy - 1].val_accuracy)
+        by_accuracy = i + 1;
+      if (h[i].val_loss < h[by_loss - 1].val_loss)
+        by_loss = i + 1;
+    }
+  /* training went on from the model's weights, not from random values */
+  if (monitor == XL_MONITOR_VAL_LOSS)
+    {
+      g_assert_true (run_log_has (cfg->out_dir, "an X-Ray Lab model: training continues from it"));
+      g_assert_cmpfloat (h[0].val_accuracy, >=, 0.9);
+    }
+
+  g_assert_cmpuint (best, ==, monitor == XL_MONITOR_VAL_ACCURACY ? by_accuracy : by_loss);
+  g_assert_cmpuint (seen->early_stops, ==, 1);
+  g_assert_cmpuint (n, ==, best + cfg->patience);
+  g_assert_cmpuint (n, <, cfg->epochs);
+  g_assert_cmpuint (seen->early_stop_epoch, ==, n);
+  g_assert_cmpuint (seen->early_best_epoch, ==, best);
+  g_assert_nonnull (strstr (seen->early_message, monitor == XL_MONITOR_VAL_ACCURACY
+                                                   ? "the validation accuracy"
+                                                   : "the validation loss"));
+  g_assert_cmpuint (seen->finished, ==, 1);
+  g_assert_false (seen->stopped);
+
+  /* model.safetensors holds the best epoch's weights; the checkpoint the last's */
+  g_autoptr (GBytes) model = weights_of (cfg->out_dir, "model.safetensors");
+  g_autoptr (GBytes) last = weights_of (cfg->out_dir, "checkpoint.safetensors");
+  g_assert_cmpuint (seen->best_weights_epoch, ==, best);
+  g_assert_true (g_bytes_equal (model, seen->best_weights));
+  g_assert_false (g_bytes_equal (model, last));
+
+  /* metrics.json evaluated those weights: its val loss is the best epoch's */
+  g_autoptr (JsonParser) metrics = run_metrics (cfg->out_dir);
+  JsonObject *val = metrics_member (metrics, "val");
+  JsonObject *run = metrics_member (metrics, "run");
+  double val_loss = json_object_get_double_member (val, "loss");
+  g_test_message ("%s: metrics.json val loss %.6f; best epoch %u, last %u", name, val_loss,
+                  best, n);
+  g_assert_cmpfloat (fabs (val_loss - h[best - 1].val_loss), <, 1e-4 * MAX (1, val_loss));
+  g_assert_cmpfloat (fabs (val_loss - h[n - 1].val_loss), >, 1e-4 * MAX (1, val_loss));
+  g_assert_cmpint (json_object_get_int_member (run, "best_epoch"), ==, best);
+  g_assert_cmpint (json_object_get_int_member (run, "early_stop_epoch"), ==, n);
+  g_assert_false (json_object_get_boolean_member (run, "stopped"));
+  for (guint i = 0; i < 2; i++)
+    {
+      JsonObject *split = metrics_member (metrics, i == 0 ? "val" : "test");
+      g_assert_true (json_object_has_member (split, "at_0.5"));
+      g_assert_true (json_object_has_member (split, "at_threshold"));
+      g_assert_true (json_object_has_member (json_object_get_object_member (split, "at_0.5"),
+                                             "sensitivity"));
+    }
+
+  /* what makes the accuracy run a test of its monitor: the loss would choose otherwise */
+  if (monitor == XL_MONITOR_VAL_ACCURACY)
+    g_assert_cmpuint (by_loss, !=, by_accuracy);
+  return s;
+}
+
+static void
+test_early_stop_on_val_loss (void)
+{
+  XlTrainConfig cfg;
+  Seen seen = { 0 };
+
+  if (finetuned_model == NULL)
+    {
+      g_test_skip ("needs the fine-tuned model");
+      return;
+    }
+  xl_train_session_free (run_early_stop (&cfg, "early-loss", XL_MONITOR_VAL_LOSS, &seen));
+  seen_clear (&seen);
+  xl_train_config_clear (&cfg);
+}
+
+/* --monitor val_accuracy: the accuracy plateaus at its best while the loss
+ * still falls; by the loss the run would go on. */
+static void
+test_early_stop_on_val_accuracy (void)
+{
+  XlTrainConfig cfg;
+  Seen seen = { 0 };
+
+  if (finetuned_model == NULL)
+    {
+      g_test_skip ("needs the fine-tuned model");
+      return;
+    }
+  xl_train_session_free (run_early_stop (&cfg, "early-accuracy", XL_MONITOR_VAL_ACCURACY, &seen));
+  seen_clear (&seen);
+  xl_train_config_clear (&cfg);
+}
+
+/* A stop request in the second epoch, after the first was the best: the
+ * current batch ends, the first epoch's model is kept and evaluated, and the
+ * reports are still written. */
+static void
+test_stop_keeps_best_and_reports (void)
+{
+  XlTrainConfig cfg;
+  Seen seen = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (XlTrainSession) s = NULL;
+  gboolean ok;
+  guint n;
+
+  tiny_config (&cfg, XL_TRAIN_FINETUNE, "stopped");
+  cfg.epochs = 3;
+  seen.run_dir = cfg.out_dir;
+  seen.stop_in_epoch = 2;
+  s = run_config (&cfg, TRUE, &seen, &ok, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+
+  g_assert_true (seen.stopped);
+  g_assert_cmpuint (seen.finished, ==, 1);
+  g_assert_cmpuint (seen.errors, ==, 0);
+  g_assert_cmpuint (seen.batches_in_epoch[1], ==, 3);
+  g_assert_cmpuint (seen.batches_in_epoch[2], ==, 1);   /* that batch ended, no other began */
+  g_assert_cmpuint (seen.batches_in_epoch[3], ==, 0);
+  xl_train_session_history (s, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpuint (xl_train_session_best_epoch (s), ==, 1);
+  g_assert_true (run_log_has (cfg.out_dir, "Stopped during epoch 2"));
+
+  /* the batch of epoch 2 changed the network; the model written is epoch 1's */
+  g_autoptr (GBytes) model = weights_of (cfg.out_dir, "model.safetensors");
+  g_assert_cmpuint (seen.best_weights_epoch, ==, 1);
+  g_assert_true (g_bytes_equal (model, seen.best_weights));
+
+  g_autoptr (JsonParser) metrics = run_metrics (cfg.out_dir);
+  JsonObject *run = metrics_member (metrics, "run");
+  g_assert_true (json_object_get_boolean_member (run, "stopped"));
+  g_assert_cmpint (json_object_get_int_member (run, "best_epoch"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (run, "epochs"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (metrics_member (metrics, "test"), "images"), ==, 16);
+
+  /* every val and test film has a prediction */
+  g_autofree char *csv = run_file (cfg.out_dir, "predictions.csv");
+  g_auto (GStrv) lines = g_strsplit (csv, "\n", -1);
+  guint rows = 0;
+  for (guint i = 1; lines[i] != NULL; i++)
+    rows += *lines[i] != '\0';
+  g_assert_cmpuint (rows, ==, 8 + 16);
+  assert_png (cfg.out_dir, "loss.png");
+  assert_png (cfg.out_dir, "roc.png");
+  assert_png (cfg.out_dir, "confusion-matrix.png");
+  seen_clear (&seen);
+  xl_train_config_clear (&cfg);
+}
+
+/* Edits one member of a run's config.json before it is resumed. */
+static void
+set_config_number (const char *run, const char *member, double value)
+{
+  g_autofree char *path = g_build_filename (run, "config.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  if (value == floor (value))
+    json_object_set_int_member (o, member, (gint64) value);
+  else
+    json_object_set_double_member (o, member, value);
+  json_generator_set_root (gen, json_parser_get_root (parser));
+  text = json_generator_to_data (gen, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+/* A loss that diverges after a best epoch: a run resumed with a learning
+ * rate far too high. The message names the epoch and the batch, and the
+ * best model is kept, evaluated and reported. */
+static void
+test_divergence_keeps_best (void)
+{
+  XlTrainConfig cfg;
+  Seen seen = { 0 }, seen2 = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (XlTrainSession) s = NULL;
+  g_autoptr (XlTrainSession) resumed = NULL;
+  g_autoptr (GBytes) best = NULL;
+  gboolean ok;
+  guint epoch = 0, batch = 0, n;
+
+  tiny_config (&cfg, XL_TRAIN_FINETUNE, "diverged-later");
+  cfg.optimizer = NN_OPTIM_SGD;
+  cfg.momentum = 0.9;
+  cfg.lr = 1e-2;
+  cfg.epochs = 1;
+  s = run_config (&cfg, FALSE, &seen, &ok, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpuint (xl_train_session_best_epoch (s), ==, 1);
+  best = weights_of (cfg.out_dir, "model.safetensors");
+  g_clear_pointer (&s, xl_train_session_free);
+
+  /* 4 batches an epoch: the weights need some steps to overflow */
+  set_config_number (cfg.out_dir, "lr", 99.5);
+  set_config_number (cfg.out_dir, "max_batches", 0);
+  resumed = xl_train_session_new_resume (cfg.out_dir, 10, &error);
+  g_assert_no_error (error);
+  g_assert_false (xl_train_session_run (resumed, on_event, &seen2, &error));
+  g_assert_error (error, XL_TRAIN_ERROR, XL_TRAIN_ERROR_DIVERGED);
+  g_test_message ("%s", error->message);
+  g_assert_true (g_regex_match_simple ("^loss diverged at epoch ([2-9]|10), batch [1-4]: lower the "
+                                       "learning rate", error->message, 0, 0));
+  g_assert_cmpint (sscanf (error->message, "loss diverged at epoch %u, batch %u", &epoch, &batch),
+                   ==, 2);
+  g_assert_cmpuint (seen2.errors, ==, 1);
+  g_assert_cmpstr (seen2.error_message, ==, error->message);
+  g_assert_cmpuint (seen2.finished, ==, 1);
+  g_assert_cmpuint (seen2.batches_in_epoch[epoch], ==, batch - 1);
+  xl_train_session_history (resumed, &n);
+  g_assert_cmpuint (n, ==, epoch - 1);
+
+  /* the first epoch stays the best: its model is kept and was evaluated */
+  g_assert_cmpuint (xl_train_session_best_epoch (resumed), ==, 1);
+  g_autoptr (GBytes) model = weights_of (cfg.out_dir, "model.safetensors");
+  g_assert_true (g_bytes_equal (model, best));
+  g_autoptr (JsonParser) metrics = run_metrics (cfg.out_dir);
+  JsonObject *run = metrics_member (metrics, "run");
+  g_assert_cmpint (json_object_get_int_member (run, "best_epoch"), ==, 1);
+  g_assert_true (isfinite (json_object_get_double_member (metrics_member (metrics, "test"),
+                                                          "loss")));
+  seen_clear (&seen);
+  seen_clear (&seen2);
+  xl_train_config_clear (&cfg);
+}
+
+static char *tiny_model;   /* a fine-tuned model of the tiny set: start weights for --freeze 1 */
+
+/* The same seed and threads give the same numbers, fine-tuning and in fixed
+ * mode training on cached augmented views. */
+static void
+test_same_seed_same_numbers (void)
+{
+  for (guint m = 0; m < 2; m++)
+    {
+      const XlTrainMode mode = m == 0 ? XL_TRAIN_FINETUNE : XL_TRAIN_FIXED;
+      char *figures[2] = { NULL, NULL };
+      GBytes *weights[2] = { NULL, NULL };
+
+      for (guint r = 0; r < 2; r++)
+        {
+          XlTrainConfig cfg;
+          Seen seen = { 0 };
+          g_autoptr (GError) error = NULL;
+          g_autoptr (XlTrainSession) s = NULL;
+          g_autofree char *name = g_strdup_printf ("same-%s-%u", xl_train_mode_name (mode), r);
+          gboolean ok;
+
+          tiny_config (&cfg, mode, name);
+          cfg.cache_views = 2;
+          cfg.lr = mode == XL_TRAIN_FIXED ? 1e-2 : 1e-3;
+          s = run_config (&cfg, FALSE, &seen, &ok, &error);
+          g_assert_no_error (error);
+          g_assert_true (ok);
+          figures[r] = history_figures (cfg.out_dir);
+          weights[r] = weights_of (cfg.out_dir, "model.safetensors");
+          g_assert_true (run_log_has (cfg.out_dir, "not transfer learning"));
+          if (mode == XL_TRAIN_FIXED)
+            g_assert_true (run_log_has (cfg.out_dir, "from 2 augmented views per film, one per "
+                                                     "epoch"));
+          else if (r == 0)
+            tiny_model = g_build_filename (cfg.out_dir, "model.safetensors", NULL);
+          seen_clear (&seen);
+          xl_train_config_clear (&cfg);
+        }
+      g_test_message ("%s:\n%s", xl_train_mode_name (mode), figures[0]);
+      g_assert_cmpstr (figures[0], ==, figures[1]);
+      g_assert_true (g_bytes_equal (weights[0], weights[1]));
+      g_free (figures[0]);
+      g_free (figures[1]);
+      g_bytes_unref (weights[0]);
+      g_bytes_unref (weights[1]);
+    }
+}
+
+/* Fixed mode's feature cache says what it did in the log; with augmentation
+ * off, training on the cache and running the frozen layers on every batch
+ * give the same numbers. */
+static void
+test_feature_cache_choices (void)
+{
+  const XlEpochRecord *h[2];
+  XlTrainSession *s[2];
+  guint n[2];
+
+  /* augmentation on, no views cached */
+  {
+    XlTrainConfig cfg;
+    Seen seen = { 0 };
+    g_autoptr (GError) error = NULL;
+    g_autoptr (XlTrainSession) off = NULL;
+    gboolean ok;
+
+    tiny_config (&cfg, XL_TRAIN_FIXED, "cache-views-0");
+    cfg.cache_views = 0;
+    cfg.epochs = 1;
+    off = run_config (&cfg, FALSE, &seen, &ok, &error);
+    g_assert_no_error (error);
+    g_assert_true (ok);
+    g_assert_true (run_log_has (cfg.out_dir, "Feature cache: off (augmentation is on and no "
+                                             "views are cached)"));
+    seen_clear (&seen);
+    xl_train_config_clear (&cfg);
+  }
+
+  /* augmentation off: cached, then over the budget. One batch of all 32
+   * training films an epoch, so that both see the same batches. */
+  for (guint r = 0; r < 2; r++)
+    {
+      XlTrainConfig cfg;
+      Seen seen = { 0 };
+      g_autoptr (GError) error = NULL;
+      gboolean ok;
+
+      tiny_config (&cfg, XL_TRAIN_FIXED, r == 0 ? "cache-on" : "cache-over-budget");
+      cfg.augment = FALSE;
+      cfg.batch_size = 32;
+      cfg.max_batches = 0;
+      cfg.epochs = 3;
+      cfg.lr = 5e-2;
+      if (r == 1)
+        cfg.feature_cache_bytes = 1024;
+      s[r] = run_config (&cfg, FALSE, &seen, &ok, &error);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      g_assert_cmpuint (seen.batches, ==, 3);
+      if (r == 0)
+        g_assert_true (run_log_has (cfg.out_dir, "Feature cache: the frozen layers ran once")
+                       && run_log_has (cfg.out_dir, "of the center crop (augmentation is off)"));
+      else
+        g_assert_true (run_log_has (cfg.out_dir, "Feature cache: off (it would need")
+                       && run_log_has (cfg.out_dir, "budget): the frozen layers run on every "
+                                                    "batch"));
+      h[r] = xl_train_session_history (s[r], &n[r]);
+      seen_clear (&seen);
+      xl_train_config_clear (&cfg);
+    }
+  /* The same films and weights, but the batch's order differs (the cache
+   * shuffles its rows, the loader its films), and a sum in another order
+   * rounds differently: equal to float rounding, not bit for bit. */
+  g_assert_cmpuint (n[0], ==, 3);
+  g_assert_cmpuint (n[1], ==, 3);
+  for (guint i = 0; i < n[0]; i++)
+    {
+      g_test_message ("epoch %u: train loss %.7f / %.7f, val loss %.7f / %.7f", i + 1,
+                      h[0][i].train_loss, h[1][i].train_loss, h[0][i].val_loss, h[1][i].val_loss);
+      g_assert_cmpfloat (fabs (h[0][i].train_loss - h[1][i].train_loss), <, 1e-5);
+      g_assert_cmpfloat (fabs (h[0][i].val_loss - h[1][i].val_loss), <, 1e-5);
+      g_assert_cmpfloat (h[0][i].train_accuracy, ==, h[1][i].train_accuracy);
+      g_assert_cmpfloat (h[0][i].val_accuracy, ==, h[1][i].val_accuracy);
+    }
+  /* the losses moved: the comparison is of training, not of three copies */
+  g_assert_cmpfloat (fabs (h[0][2].train_loss - h[0][0].train_loss), >, 1e-4);
+  xl_train_session_free (s[0]);
+  xl_train_session_free (s[1]);
+}
+
+/* An MLP head with dropout trained by a session, saved with what it is. */
+static void
+test_mlp_head (void)
+{
+  XlTrainConfig cfg;
+  Seen seen = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (XlTrainSession) s = NULL;
+  XlModelInfo info;
+  NnTensorFile *f = NULL;
+  gboolean ok;
+  guint n;
+
+  tiny_config (&cfg, XL_TRAIN_FINETUNE, "mlp");
+  cfg.head_hidden = 16;
+  cfg.head_dropout = 0.25;
+  cfg.lr = 1e-3;
+  s = run_config (&cfg, FALSE, &seen, &ok, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  const XlEpochRecord *h = xl_train_session_history (s, &n);
+  g_assert_cmpuint (n, ==, 2);
+  for (guint i = 0; i < n; i++)
+    g_assert_true (isfinite (h[i].train_loss) && isfinite (h[i].val_loss));
+
+  g_autofree char *path = g_build_filename (cfg.out_dir, "model.safetensors", NULL);
+  xl_model_info_init (&info);
+  g_assert_true (xl_model_read_info (path, &info, &error));
+  g_assert_cmpuint (info.head_hidden, ==, 16);
+  g_assert_cmpfloat (fabs (info.head_dropout - 0.25), <, 1e-6);
+  xl_model_info_clear (&info);
+  g_assert_cmpint (nn_tensor_file_read (&f, path, NULL), ==, NN_OK);
+  const NnNamedTensor *hidden = nn_tensor_file_find (f, "fc.0.weight");
+  const NnNamedTensor *out = nn_tensor_file_find (f, "fc.3.weight");
+  g_assert_nonnull (hidden);
+  g_assert_nonnull (out);
+  g_assert_null (nn_tensor_file_find (f, "fc.weight"));
+  g_assert_cmpint (hidden->shape[0], ==, 16);
+  g_assert_cmpint (out->shape[0], ==, 2);
+  g_assert_cmpint (out->shape[1], ==, 16);
+  nn_tensor_file_free (f);
+
+  /* the saved model predicts: metrics.json has the test split */
+  g_autoptr (JsonParser) metrics = run_metrics (cfg.out_dir);
+  g_assert_cmpint (json_object_get_int_member (metrics_member (metrics, "test"), "images"), ==, 16);
+  seen_clear (&seen);
+  xl_train_config_clear (&cfg);
+}
+
+static gboolean
+same_tensor (const NnTensorFile *a, const NnTensorFile *b, const char *name)
+{
+  const NnNamedTensor *ta = nn_tensor_file_find (a, name), *tb = nn_tensor_file_find (b, name);
+
+  g_assert_nonnull (ta);
+  g_assert_nonnull (tb);
+  g_assert_cmpuint (ta->numel, ==, tb->numel);
+  return memcmp (ta->data, tb->data, ta->numel * nn_dtype_size (ta->dtype)) == 0;
+}
+
+/* --freeze 1 freezes only conv1 and bn1, as the PyTorch case study's
+ * "fixed" run did: the trainable count leaves out just those, and just those
+ * come out unchanged. */
+static void
+test_freeze_one (void)
+{
+  XlTrainConfig cfg;
+  Seen seen = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (XlTrainSession) s = NULL;
+  NnTensorFile *start = NULL, *end = NULL;
+  gboolean ok;
+
+  if (tiny_model == NULL)
+    {
+      g_test_skip ("needs the tiny fine-tuned model");
+      return;
+    }
+  tiny_config (&cfg, XL_TRAIN_PARTIAL, "freeze-1");
+  cfg.freeze = 1;
+  cfg.epochs = 1;
+  cfg.lr = 1e-2;
+  cfg.weights_path = g_strdup (tiny_model);
+  s = run_config (&cfg, FALSE, &seen, &ok, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+
+  g_autofree char *path = g_build_filename (cfg.out_dir, "model.safetensors", NULL);
+  g_assert_cmpint (nn_tensor_file_read (&start, tiny_model, NULL), ==, NN_OK);
+  g_assert_cmpint (nn_tensor_file_read (&end, path, NULL), ==, NN_OK);
+  gsize stem = nn_tensor_file_find (start, "conv1.weight")->numel
+               + nn_tensor_file_find (start, "bn1.weight")->numel
+               + nn_tensor_file_find (start, "bn1.bias")->numel;
+  g_assert_cmpuint (seen.n_parameters - seen.n_trainable, ==, stem);
+  g_assert_true (run_log_has (cfg.out_dir, "parameters, "));
+  {
+    g_autofree char *counts = g_strdup_printf ("%zu parameters, %zu trainable",
+                                               seen.n_parameters, seen.n_trainable);
+    g_assert_true (run_log_has (cfg.out_dir, counts));
+  }
+  const char *frozen[] = { "conv1.weight", "bn1.weight", "bn1.bias", "bn1.running_mean",
+                           "bn1.running_var" };
+  for (guint i = 0; i < G_N_ELEMENTS (frozen); i++)
+    if (!same_tensor (start, end, frozen[i]))
+      g_error ("%s changed though it is frozen", frozen[i]);
+  const char *trained[] = { "layer1.0.conv1.weight", "layer1.0.bn1.weight",
+                            "layer1.0.bn1.running_mean", "layer4.1.conv2.weight", "fc.weight" };
+  for (guint i = 0; i < G_N_ELEMENTS (trained); i++)
+    if (same_tensor (start, end, trained[i]))
+      g_error ("%s did not train", trained[i]);
+  nn_tensor_file_free (start);
+  nn_tensor_file_free (end);
+  seen_clear (&seen);
   xl_train_config_clear (&cfg);
 }
 
@@ -484,6 +1161,37 @@ test_three_classes (void)
   g_assert_nonnull (strstr (metrics, "\"C\""));
   assert_png (cfg.out_dir, "confusion-matrix.png");
   assert_png (cfg.out_dir, "roc.png");
+
+  /* a 3 x 3 matrix over every test film; per-class rows that agree with it */
+  {
+    g_autoptr (JsonParser) parsed = run_metrics (cfg.out_dir);
+    JsonObject *test = metrics_member (parsed, "test");
+    JsonArray *cm = json_object_get_array_member (test, "confusion_matrix");
+    JsonObject *per_class = json_object_get_object_member (test, "per_class");
+    const char *names[] = { "A", "B", "C" };
+    gint64 total = 0;
+
+    g_assert_cmpint (json_object_get_int_member (test, "images"), ==, 30);
+    g_assert_cmpuint (json_array_get_length (cm), ==, 3);
+    for (guint t = 0; t < 3; t++)
+      {
+        JsonArray *row = json_array_get_array_element (cm, t);
+        gint64 row_sum = 0;
+        g_assert_cmpuint (json_array_get_length (row), ==, 3);
+        for (guint q = 0; q < 3; q++)
+          row_sum += json_array_get_int_element (row, q);
+        g_assert_true (json_object_has_member (per_class, names[t]));
+        JsonObject *cls = json_object_get_object_member (per_class, names[t]);
+        g_assert_cmpint (json_object_get_int_member (cls, "support"), ==, row_sum);
+        g_assert_cmpint (row_sum, ==, 10);
+        g_assert_true (json_object_has_member (cls, "precision")
+                       && json_object_has_member (cls, "recall")
+                       && json_object_has_member (cls, "f1"));
+        total += row_sum;
+      }
+    g_assert_cmpint (total, ==, 30);
+    g_assert_cmpuint (json_object_get_size (per_class), ==, 3);
+  }
   g_free (seen.error_message);
   xl_train_config_clear (&cfg);
 }
@@ -516,9 +1224,19 @@ main (int argc, char **argv)
   g_test_add_func ("/train/session/stop-and-resume", test_stop_and_resume);
   g_test_add_func ("/train/session/divergence-is-caught", test_divergence_is_caught);
   g_test_add_func ("/train/session/three-classes", test_three_classes);
+  g_test_add_func ("/train/session/early-stop-on-val-loss", test_early_stop_on_val_loss);
+  g_test_add_func ("/train/session/early-stop-on-val-accuracy", test_early_stop_on_val_accuracy);
+  g_test_add_func ("/train/session/stop-keeps-best-and-reports", test_stop_keeps_best_and_reports);
+  g_test_add_func ("/train/session/divergence-keeps-best", test_divergence_keeps_best);
+  g_test_add_func ("/train/session/same-seed-same-numbers", test_same_seed_same_numbers);
+  g_test_add_func ("/train/session/feature-cache-choices", test_feature_cache_choices);
+  g_test_add_func ("/train/session/mlp-head", test_mlp_head);
+  g_test_add_func ("/train/session/freeze-one", test_freeze_one);
   status = g_test_run ();
   remove_tree (tmp_root);
   g_free (finetuned_model);
+  g_free (tiny_model);
+  g_free (tiny_dir);
   g_free (data_dir);
   g_free (tmp_root);
   return status;
