@@ -244,6 +244,21 @@ prepare_data (XlTrainSession *s, GError **error)
                    cfg->data_path, xl_dataset_n_classes (s->ds), XL_MAX_CLASSES);
       return FALSE;
     }
+  /* one weight per class, checked before decoding: a list of another
+   * length cannot say which class each weight was meant for */
+  if (cfg->class_weighting == XL_CLASS_WEIGHTS_GIVEN
+      && cfg->n_class_weights != xl_dataset_n_classes (s->ds))
+    {
+      guint nc = xl_dataset_n_classes (s->ds);
+      g_autoptr (GString) names = g_string_new (NULL);
+      for (guint c = 0; c < nc; c++)
+        g_string_append_printf (names, "%s%s", c > 0 ? ", " : "",
+                                xl_dataset_class_name (s->ds, c));
+      g_set_error (error, XL_TRAIN_ERROR, XL_TRAIN_ERROR_SETTINGS,
+                   "--class-weights needs %u weights, one per class in this order: %s; "
+                   "%u were given", nc, names->str, cfg->n_class_weights);
+      return FALSE;
+    }
   if (xl_dataset_n_skipped (s->ds) > 0)
     emit_log (s, "Skipped %u files that are not usable images (xraylab-cli stats lists them)",
               xl_dataset_n_skipped (s->ds));
@@ -315,7 +330,7 @@ compute_class_weights (XlTrainSession *s)
       if (s->cfg.class_weighting == XL_CLASS_WEIGHTS_BALANCED)
         s->class_weight[c] = counts[c] > 0 ? (float) s->n_train / (nc * counts[c]) : 1.0f;
       else if (s->cfg.class_weighting == XL_CLASS_WEIGHTS_GIVEN)
-        s->class_weight[c] = c < s->cfg.n_class_weights ? (float) s->cfg.class_weights[c] : 1.0f;
+        s->class_weight[c] = (float) s->cfg.class_weights[c];   /* one per class: prepare_data */
       else
         s->class_weight[c] = 1.0f;
     }

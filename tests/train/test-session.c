@@ -1194,6 +1194,31 @@ test_three_classes (void)
   }
   g_free (seen.error_message);
   xl_train_config_clear (&cfg);
+
+  /* class weights must be one per class: a short list is an error that says
+   * how many, not a list quietly padded with 1 */
+  {
+    Seen seen2 = { 0 };
+    g_autoptr (XlTrainSession) s2 = NULL;
+    g_clear_error (&error);
+    small_config (&cfg, XL_TRAIN_FINETUNE, "three-weights");
+    g_free (cfg.data_path);
+    cfg.data_path = g_strdup (root);
+    cfg.class_weighting = XL_CLASS_WEIGHTS_GIVEN;
+    cfg.class_weights[0] = 1;
+    cfg.class_weights[1] = 2;
+    cfg.n_class_weights = 2;
+    s2 = xl_train_session_new (&cfg, &error);
+    g_assert_no_error (error);
+    g_assert_false (xl_train_session_run (s2, on_event, &seen2, &error));
+    g_assert_error (error, XL_TRAIN_ERROR, XL_TRAIN_ERROR_SETTINGS);
+    g_assert_nonnull (strstr (error->message, "needs 3 weights, one per class in this order: "
+                                              "A, B, C; 2 were given"));
+    g_assert_cmpuint (seen2.errors, ==, 1);
+    g_assert_cmpuint (seen2.epochs, ==, 0);
+    seen_clear (&seen2);
+    xl_train_config_clear (&cfg);
+  }
 }
 
 static void
