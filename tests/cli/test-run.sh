@@ -11,7 +11,7 @@ ok () {
   n=$((n + 1))
   if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
 }
-echo "1..12"
+echo "1..16"
 
 "$cli" synth --out "$tmp/data" --per-class 12 --size 72 --seed 2 >/dev/null 2>&1
 ok $? "synth writes a data set"
@@ -59,5 +59,55 @@ ok $? "eval of a file that is not a model exits 1"
 "$cli" train --resume "$tmp/nowhere" > "$tmp/err.txt" 2>&1
 [ $? -eq 1 ] && grep -q "cannot resume" "$tmp/err.txt"
 ok $? "resuming a missing run exits 1"
+
+"$cli" train --data "$tmp/data" --out "$tmp/run6" --width 8 --input-size 32 --resize 36 \
+  --batch-size 4 --epochs 4 --val-fraction 0 --optimizer sgd --momentum 0.9 --lr 99 --quiet \
+  > "$tmp/diverged.txt" 2>&1
+[ $? -eq 1 ] && grep -Eq "loss diverged at epoch [0-9]+, batch [0-9]+: lower the learning rate" \
+  "$tmp/diverged.txt"
+ok $? "a diverging run exits 1 and names the epoch and the batch"
+
+"$cli" train --data "$tmp/data" --out "$tmp/run7" --width 8 \
+  --input-size 32 --resize 36 --epochs 1 --val-fraction 0 --class-weights 1 \
+  > "$tmp/err.txt" 2>&1
+[ $? -eq 1 ] \
+  && grep -q "needs 2 weights, one per class in this order: NORMAL, PNEUMONIA; 1 were given" \
+    "$tmp/err.txt"
+ok $? "--class-weights with too few weights exits 1 and says how many"
+
+# Ctrl-C: the run ends after the current batch, exits 0 and still writes the
+# reports. Many epochs, so that it is still training when the signal comes.
+"$cli" train --data "$tmp/data" --out "$tmp/run8" --width 8 --input-size 32 --resize 36 \
+  --batch-size 4 --epochs 1000 --patience 0 --val-fraction 0 --json \
+  > "$tmp/interrupted.txt" 2>&1 &
+pid=$!
+i=0
+until grep -q '"event":"epoch"' "$tmp/interrupted.txt" 2>/dev/null || [ $i -ge 1200 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+kill -INT "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 1200 ]; do
+  sleep 0.1
+  i=$((i + 1))
+done
+if kill -0 "$pid" 2>/dev/null; then
+  echo "# the run did not stop on SIGINT"
+  kill -KILL "$pid"
+fi
+wait "$pid"
+status=$?
+[ $status -eq 0 ] && grep -q '"event":"finished".*"stopped":true' "$tmp/interrupted.txt" \
+  && grep -q "stopping after this batch" "$tmp/interrupted.txt"
+ok $? "SIGINT stops the run after the current batch and exits 0 (status $status)"
+ok=0
+for f in model.safetensors metrics.json predictions.csv history.csv plots/loss.png \
+         plots/confusion-matrix.png; do
+  [ -s "$tmp/run8/$f" ] || { echo "# missing $f after SIGINT"; ok=1; }
+done
+grep -q '"stopped": true' "$tmp/run8/metrics.json" 2>/dev/null || ok=1
+[ "$(wc -l < "$tmp/run8/history.csv")" -lt 1000 ] || ok=1
+ok $ok "an interrupted run keeps its best model and writes the reports"
 
 [ $fails -eq 0 ]
