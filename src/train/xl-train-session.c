@@ -436,6 +436,48 @@ train_transform (const XlTrainSession *s, XlTransformConfig *tf, gboolean augmen
     }
 }
 
+/* For fixed mode's frozen pass: a copy of the model planned for inference
+ * with every BatchNorm folded into its convolution (the frozen backbone's
+ * BatchNorm runs in evaluation mode, so folding changes nothing but
+ * rounding), which skips BatchNorm's passes and fuses the shortcut and ReLU:
+ * about 10% less time per film than the training plan's evaluation forward.
+ * NULL when it cannot be made (memory): the training plan is used instead. */
+static NnResnet *
+folded_copy (XlTrainSession *s)
+{
+  NnResnetConfig cfg = *nn_resnet_config (s->net);
+  NnResnet *net = NULL;
+  NnError err;
+
+  cfg.training = false;
+  cfg.keep_activations = false;
+  cfg.workspace_floats = 0;
+  if (nn_resnet_new (&net, &cfg, &err) != NN_OK)
+    return NULL;
+  for (int i = 0; i < nn_resnet_param_count (s->net); i++)
+    {
+      const NnParam *from = nn_resnet_param_const (s->net, i);
+      NnParam *to = nn_resnet_param (net, i);
+
+      if (strcmp (from->name, to->name) != 0 || from->numel != to->numel)
+        {
+          nn_resnet_free (net);
+          return NULL;
+        }
+      if (from->data != NULL)
+        memcpy (to->data, from->data, from->numel * sizeof (float));
+      if (from->data_i64 != NULL)
+        memcpy (to->data_i64, from->data_i64, from->numel * sizeof (int64_t));
+    }
+  nn_resnet_weights_changed (net);
+  if (nn_resnet_fold_batchnorm (net, &err) != NN_OK)
+    {
+      nn_resnet_free (net);
+      return NULL;
+    }
+  return net;
+}
+
 /* Runs the frozen part over films once per view and keeps what feeds `group`. */
 static gboolean
 fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, guint n,
@@ -446,6 +488,7 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
   XlTransformConfig tf;
   g_autoptr (GHashTable) position = g_hash_table_new (g_direct_hash, g_direct_equal);
   ProgressCtx ctx = { s, phase };
+  NnResnet *folded = NULL, *net;
 
   nn_resnet_group_input (s->net, group, &per_image);
   fc->group = group;
@@ -461,6 +504,10 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
       return FALSE;
     }
   train_transform (s, &tf, augment);
+  /* pooled features: the whole backbone is frozen and can run folded */
+  if (group == NN_GROUP_FC)
+    folded = folded_copy (s);
+  net = folded != NULL ? folded : s->net;
   for (guint v = 0; v < n_views; v++)
     {
       /* each view has its own random crops: a loader seeded for that view */
@@ -477,10 +524,11 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
             {
               xl_loader_release (loader, batch);
               xl_loader_stop (loader);
+              g_clear_pointer (&folded, nn_resnet_free);
               return TRUE;
             }
-          nn_resnet_forward (s->net, batch->images, (int) batch->n, false);
-          const float *act = nn_resnet_group_input (s->net, group, NULL);
+          nn_resnet_forward (net, batch->images, (int) batch->n, false);
+          const float *act = nn_resnet_group_input (net, group, NULL);
           for (guint i = 0; i < batch->n; i++)
             {
               gpointer key = GUINT_TO_POINTER (batch->indices[i]);
@@ -506,8 +554,12 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
           on_progress ((v + (double) done / n) / n_views, NULL, &ctx);
         }
       if (error != NULL && *error != NULL)
-        return FALSE;
+        {
+          g_clear_pointer (&folded, nn_resnet_free);
+          return FALSE;
+        }
     }
+  g_clear_pointer (&folded, nn_resnet_free);
   return TRUE;
 }
 
