@@ -568,7 +568,20 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->threads = nn_pool_threads (m->pool);
   /* the model's own threads do the splitting; OpenBLAS inside them runs alone */
   openblas_set_num_threads (1);
-  nn_resnet_init (m, 0);
+  if (cfg->skip_init)
+    {
+      memset (m->param_block, 0, m->n_param_floats * sizeof (float));
+      memset (m->buffer_block, 0, m->n_buffer_floats * sizeof (float));
+      memset (m->counter_block, 0, m->n_counters * sizeof (int64_t));
+      if (m->m_block != NULL)
+        {
+          memset (m->m_block, 0, m->n_param_floats * sizeof (float));
+          memset (m->v_block, 0, m->n_param_floats * sizeof (float));
+        }
+      nn_resnet_weights_changed (m);
+    }
+  else
+    nn_resnet_init (m, 0);
   *out = m;
   return NN_OK;
 }

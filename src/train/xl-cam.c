@@ -357,6 +357,7 @@ xl_predictor_new (const char *model_path, const XlPredictorConfig *cfg, GError *
     .in_w = (int) p->info.input_size, .training = false,
     .head_hidden = (int) p->info.head_hidden, .head_dropout = p->info.head_dropout,
     .threads = cfg->threads, .keep_activations = p->method == XL_CAM_METHOD_GRAD_CAM,
+    .skip_init = true,   /* every tensor is loaded next */
   };
   if (nn_resnet_new (&p->net, &nc, &err) != NN_OK
       || nn_resnet_load_state (p->net, file, NN_LOAD_STRICT, 0, NULL, &err) != NN_OK

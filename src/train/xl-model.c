@@ -403,7 +403,7 @@ xl_model_load (const char *path, guint batch, gboolean training, int threads,
     .num_classes = (int) local.n_classes, .width = (int) local.width, .batch = (int) batch,
     .in_h = (int) local.input_size, .in_w = (int) local.input_size, .training = training,
     .head_hidden = (int) local.head_hidden, .head_dropout = local.head_dropout,
-    .threads = threads,
+    .threads = threads, .skip_init = true,   /* a strict load sets every tensor */
   };
   if (nn_resnet_new (&net, &cfg, &err) != NN_OK
       || nn_resnet_load_state (net, f, NN_LOAD_STRICT, 0, NULL, &err) != NN_OK)

@@ -354,7 +354,7 @@ prepare_model (XlTrainSession *s, GError **error)
     .num_classes = (int) nc, .width = (int) cfg->width, .batch = (int) cfg->batch_size,
     .in_h = (int) cfg->input_size, .in_w = (int) cfg->input_size, .training = true,
     .head_hidden = (int) cfg->head_hidden, .head_dropout = (float) cfg->head_dropout,
-    .threads = (int) cfg->threads,
+    .threads = (int) cfg->threads, .skip_init = true,   /* initialized with the run's seed next */
   };
 
   if (nn_resnet_new (&s->net, &ncfg, &err) != NN_OK)
@@ -452,6 +452,7 @@ folded_copy (XlTrainSession *s)
   cfg.training = false;
   cfg.keep_activations = false;
   cfg.workspace_floats = 0;
+  cfg.skip_init = true;   /* every tensor is copied next */
   if (nn_resnet_new (&net, &cfg, &err) != NN_OK)
     return NULL;
   for (int i = 0; i < nn_resnet_param_count (s->net); i++)

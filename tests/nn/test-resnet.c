@@ -331,6 +331,46 @@ fresh_logits (float *out, const float *x, NnResnet *like, bool fold, float scale
   nn_resnet_free (f);
 }
 
+/* skip_init leaves every tensor zero, and a model filled after it computes
+ * exactly what one made the usual way computes. */
+static void
+test_skip_init (void)
+{
+  enum { B = 2, S = 48, NC = 2 };
+  NnResnetConfig cfg = { .num_classes = NC, .width = 8, .batch = B, .in_h = S, .in_w = S,
+                         .skip_init = true };
+  NnResnet *usual = new_model (NC, 8, B, S, false);
+  NnResnet *bare = NULL;
+  NnError err = { 0 };
+  float *x = g_new (float, B * 3 * S * S);
+  float ref[B * NC];
+
+  g_assert_cmpint (nn_resnet_new (&bare, &cfg, &err), ==, NN_OK);
+  for (int i = 0; i < nn_resnet_param_count (bare); i++)
+    {
+      const NnParam *p = nn_resnet_param_const (bare, i);
+      for (size_t j = 0; j < p->numel; j++)
+        {
+          if (p->data != NULL && p->data[j] != 0.0f)
+            g_error ("%s[%zu] = %g after skip_init", p->name, j, p->data[j]);
+          if (p->data_i64 != NULL && p->data_i64[j] != 0)
+            g_error ("%s = %" G_GINT64_FORMAT " after skip_init", p->name,
+                     (gint64) p->data_i64[j]);
+        }
+    }
+  nn_resnet_init (usual, 3);
+  perturb_stats (usual);
+  copy_weights (bare, usual);
+  fill_uniform (x, B * 3 * S * S, 4, -2, 2);
+  nn_resnet_forward (usual, x, B, false);
+  memcpy (ref, nn_resnet_logits (usual), sizeof ref);
+  nn_resnet_forward (bare, x, B, false);
+  g_assert_cmpmem (nn_resnet_logits (bare), sizeof ref, ref, sizeof ref);
+  g_free (x);
+  nn_resnet_free (bare);
+  nn_resnet_free (usual);
+}
+
 static void
 test_winograd_cache (void)
 {
@@ -649,6 +689,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/resnet/init", test_init);
   g_test_add_func ("/nn/resnet/init-full-width", test_init_full_width);
   g_test_add_func ("/nn/resnet/inference-paths", test_inference_paths);
+  g_test_add_func ("/nn/resnet/skip-init", test_skip_init);
   g_test_add_func ("/nn/resnet/winograd-cache", test_winograd_cache);
   g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
   g_test_add_func ("/nn/resnet/forward-from-cache", test_forward_from_cache);
