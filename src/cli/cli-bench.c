@@ -84,7 +84,7 @@ xl_cli_bench (int argc, char **argv)
 {
   g_autofree char *mode = NULL;
   int batch = 16, size = 224, threads = 2, iters = 0, warmup = 2, width = 64;
-  gboolean profile = FALSE;
+  gboolean profile = FALSE, gray = FALSE;
   double seconds = 10.0;
   GOptionEntry entries[] = {
     { "mode", 0, 0, G_OPTION_ARG_STRING, &mode, "train (forward, backward, Adam) or infer", "MODE" },
@@ -95,6 +95,7 @@ xl_cli_bench (int argc, char **argv)
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time to measure for when --iters is not given (10)", "SEC" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed batches first (2)", "N" },
     { "profile", 'p', 0, G_OPTION_ARG_NONE, &profile, "Time every layer: ms per batch and GFLOP/s against sgemm's measured peak", NULL },
+    { "gray", 0, 0, G_OPTION_ARG_NONE, &gray, "Inference on gray films, as the data pipeline makes them (one gray value through three normalized channels): the stem reads one channel", NULL },
     { "width", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &width, "Base width (64)", "W" },
     { NULL }
   };
@@ -141,12 +142,30 @@ xl_cli_bench (int argc, char **argv)
   if (!train)
     nn_resnet_fold_batchnorm (model, NULL);
 
-  size_t n_in = (size_t) batch * 3 * size * size;
+  static const float mean[3] = { 0.485f, 0.456f, 0.406f }, std[3] = { 0.229f, 0.224f, 0.225f };
+  size_t plane = (size_t) size * size, n_in = (size_t) batch * 3 * plane;
   float *input = g_new (float, n_in);
   int *labels = g_new (int, batch);
   GRand *rand = g_rand_new_with_seed (1);
-  for (size_t i = 0; i < n_in; i++)
-    input[i] = (float) g_rand_double_range (rand, -2, 2);
+  if (gray && train)
+    {
+      g_printerr ("xraylab-cli bench: --gray is for --mode infer\n");
+      return XL_CLI_EXIT_USAGE;
+    }
+  if (gray)
+    {
+      nn_resnet_set_gray_input (model, mean, std, NULL);
+      for (size_t i = 0; i < (size_t) batch * plane; i++)
+        {
+          float g = (float) g_rand_int_range (rand, 0, 256) / 255.0f;
+          size_t b = i / plane, at = i % plane;
+          for (int c = 0; c < 3; c++)
+            input[(b * 3 + (size_t) c) * plane + at] = (g - mean[c]) / std[c];
+        }
+    }
+  else
+    for (size_t i = 0; i < n_in; i++)
+      input[i] = (float) g_rand_double_range (rand, -2, 2);
   for (int i = 0; i < batch; i++)
     labels[i] = i % 2;
   g_rand_free (rand);
@@ -185,8 +204,8 @@ xl_cli_bench (int argc, char **argv)
   if (profile)
     print_profile (model, done, elapsed, threads);
   double ips = done * batch / elapsed;
-  g_print ("%d batches in %.2f s (%.1f ms/batch)%s\n", done, elapsed, 1000 * elapsed / done,
-           train ? "" : ", BatchNorm folded");
+  g_print ("%d batches in %.2f s (%.1f ms/batch)%s%s\n", done, elapsed, 1000 * elapsed / done,
+           train ? "" : ", BatchNorm folded", gray ? ", gray films: the stem on one channel" : "");
   if (train)
     g_print ("last loss %.4f, model blocks %.0f MB\n", loss,
              (double) nn_resnet_memory_bytes (model) / 1e6);

@@ -120,6 +120,25 @@ struct NnResnet {
   int last_batch;
   bool last_train;
   const float *last_input;
+
+  /* Gray films (nn_resnet_set_gray_input): channel c of every input is
+   * a[c] * channel 0 + b[c], so the folded stem convolves channel 0 alone:
+   *   sum_c W_c * x_c = (sum_c a_c W_c) * x_0 + sum_c b_c W_c * 1,
+   * the last term over the taps inside the image (padding is zero in every
+   * channel). weight and bias hold the first term's kernel and the folded
+   * bias plus the second term with every tap inside; corr takes away, per
+   * output channel and class of border row and column, the taps outside. */
+  struct {
+    bool on;
+    double a[3], b[3];
+    float *weight;                   /* (OC, KH*KW) */
+    float *bias;                     /* (OC) */
+    float *corr;                     /* (OC, n_rows, n_cols): class 0 is inside */
+    int *row_class, *col_class;      /* (OH), (OW) */
+    int n_rows, n_cols;
+    bool current;                    /* made from the weights of `version` */
+    unsigned long version;
+  } gray;
 };
 
 /* ---- planning -------------------------------------------------------------
@@ -601,6 +620,11 @@ nn_resnet_free (NnResnet *m)
   free (m->argmax);
   free (m->ws);
   free (m->dw_private);
+  free (m->gray.weight);
+  free (m->gray.bias);
+  free (m->gray.corr);
+  free (m->gray.row_class);
+  free (m->gray.col_class);
   nn_pool_free (m->pool);
   free (m);
 }
@@ -802,6 +826,8 @@ typedef enum {
   JOB_CONV_FORWARD,
   JOB_IM2COL,            /* fewer images than threads: im2col split by channels, */
   JOB_CONV_ROWS,         /* then the GEMM split by output channels */
+  JOB_STEM_GRAY,         /* the folded stem on gray films: as JOB_CONV_OUTROWS on
+                            channel 0, then the gray bias and border corrections */
   JOB_CONV_OUTROWS,      /* the batch's output rows split across threads, im2col
                             and GEMM a few rows at a time */
   JOB_CONV_BACKWARD,
@@ -851,6 +877,124 @@ typedef struct {
 
 static void job_task_run (void *ctx, int task, int thread);
 
+/* ---- the stem on gray films ------------------------------------------------ */
+
+/* The classes of rows (or columns) of the stem's output by which kernel taps
+ * fall outside the input: class 0 has none; others are numbered as found.
+ * Returns the number of classes; mask_of (n_out + 1) gets each class's mask. */
+static int
+gray_border_classes (int n_out, int n_in, int kernel, int stride, int pad, int *class_of,
+                     unsigned *mask_of)
+{
+  int n = 1;
+
+  mask_of[0] = 0;
+  for (int o = 0; o < n_out; o++)
+    {
+      unsigned mask = 0;
+      int k, c;
+
+      for (k = 0; k < kernel; k++)
+        {
+          int i = o * stride - pad + k;
+          if (i < 0 || i >= n_in)
+            mask |= 1u << k;
+        }
+      for (c = 0; c < n && mask_of[c] != mask; c++)
+        ;
+      if (c == n)
+        mask_of[n++] = mask;
+      class_of[o] = c;
+    }
+  return n;
+}
+
+/* Makes gray's kernel, bias and border corrections from the folded stem. */
+static void
+gray_stem_tables (NnResnet *m)
+{
+  const Unit *u = &m->stem;
+  const NnConvShape *s = &u->shape;
+  const int OC = s->out_c, KH = s->kernel_h, KW = s->kernel_w, KK = KH * KW;
+  unsigned row_mask[64 + 1], col_mask[64 + 1];
+  int nr, nc;
+
+  nr = gray_border_classes (s->out_h, s->in_h, KH, s->stride, s->pad, m->gray.row_class,
+                            row_mask);
+  nc = gray_border_classes (s->out_w, s->in_w, KW, s->stride, s->pad, m->gray.col_class,
+                            col_mask);
+  m->gray.n_rows = nr;
+  m->gray.n_cols = nc;
+  for (int o = 0; o < OC; o++)
+    {
+      double q[16 * 16], inside = 0;
+
+      for (int t = 0; t < KK; t++)
+        {
+          double w = 0, c0 = 0;
+          for (int c = 0; c < 3; c++)
+            {
+              double wc = u->weight[((size_t) o * 3 + (size_t) c) * KK + (size_t) t];
+              w += m->gray.a[c] * wc;
+              c0 += m->gray.b[c] * wc;
+            }
+          m->gray.weight[(size_t) o * KK + (size_t) t] = (float) w;
+          q[t] = c0;
+          inside += c0;
+        }
+      m->gray.bias[o] = (float) (u->bias[o] + inside);
+      for (int rc = 0; rc < nr; rc++)
+        for (int cc = 0; cc < nc; cc++)
+          {
+            double outside = 0;
+            for (int kh = 0; kh < KH; kh++)
+              for (int kw = 0; kw < KW; kw++)
+                if ((row_mask[rc] >> kh & 1u) || (col_mask[cc] >> kw & 1u))
+                  outside += q[kh * KW + kw];
+            m->gray.corr[((size_t) o * (size_t) nr + (size_t) rc) * (size_t) nc + (size_t) cc]
+              = (float) outside;
+          }
+    }
+  m->gray.current = true;
+  m->gray.version = m->weights_version;
+}
+
+/* Output rows [r0, r1) of one image: the convolution of channel 0 by the gray
+ * kernel is there already; add the bias less what the taps outside the input
+ * would have brought, then the ReLU. */
+static void
+gray_stem_epilogue (const NnResnet *m, float *out, int r0, int r1, bool relu)
+{
+  const NnConvShape *s = &m->stem.shape;
+  const int OW = s->out_w, nr = m->gray.n_rows, nc = m->gray.n_cols;
+  const size_t OHW = (size_t) s->out_h * (size_t) OW;
+
+  for (int o = 0; o < s->out_c; o++)
+    {
+      const float bias = m->gray.bias[o];
+      const float *corr = m->gray.corr + (size_t) o * (size_t) nr * (size_t) nc;
+      for (int r = r0; r < r1; r++)
+        {
+          float *row = out + (size_t) o * OHW + (size_t) r * (size_t) OW;
+          const float *crow = corr + (size_t) m->gray.row_class[r] * (size_t) nc;
+          if (m->gray.row_class[r] == 0)
+            {
+              for (int x = 0; x < OW; x++)
+                row[x] += bias;
+              for (int x = 0; x < OW; x++)
+                if (m->gray.col_class[x] != 0)
+                  row[x] -= crow[m->gray.col_class[x]];
+            }
+          else
+            for (int x = 0; x < OW; x++)
+              row[x] += bias - crow[m->gray.col_class[x]];
+          if (relu)
+            for (int x = 0; x < OW; x++)
+              row[x] = row[x] < 0 ? 0 : row[x];   /* NaN stays NaN, as in PyTorch */
+        }
+    }
+}
+
 /* Winograd over fewer tiles than this is split by output channels rather
  * than tiles: a split by tiles gives every thread narrow GEMMs over all the
  * transformed weights. Batch 1, 2 threads, CPU ms per conv: layer3 (49 tiles)
@@ -887,6 +1031,40 @@ job_task (void *ctx, int task, int thread)
   double t0 = thread_cpu_seconds ();
   job_task_run (ctx, task, thread);
   j->cpu_seconds[thread] += thread_cpu_seconds () - t0;
+}
+
+/* JOB_STEM_GRAY: the batch's output rows split across threads like
+ * JOB_CONV_OUTROWS, each chunk convolved on channel 0 with the gray kernel and
+ * finished by gray_stem_epilogue while it is in cache. */
+static void
+stem_gray_task (NnResnet *m, const Job *j, int task, int T, int thread)
+{
+  NnConvShape one = j->u->shape;
+  const size_t in_stride = (size_t) one.in_c * one.in_h * one.in_w;
+  const size_t out_stride = (size_t) one.out_c * one.out_h * one.out_w;
+  const size_t row_floats = (size_t) one.kernel_h * one.kernel_w * one.out_w;
+  size_t ws_len = NN_CONV_ROW_CHUNK_FLOATS < m->ws_per_thread ? NN_CONV_ROW_CHUNK_FLOATS
+                                                              : m->ws_per_thread;
+  float *ws = m->ws + (size_t) thread * m->ws_per_thread;
+  long b0, b1;
+
+  one.in_c = 1;
+  if (ws_len < row_floats)
+    ws_len = row_floats;
+  const long chunk = (long) (ws_len / row_floats);
+  nn_split_range ((long) j->B * one.out_h, T, task, &b0, &b1);
+  for (long r = b0; r < b1;)
+    {
+      long b = r / one.out_h, oh0 = r % one.out_h;
+      long oh1 = oh0 + (b1 - r) < one.out_h ? oh0 + (b1 - r) : one.out_h;
+      if (oh1 - oh0 > chunk)
+        oh1 = oh0 + chunk;
+      float *out = j->out + (size_t) b * out_stride;
+      nn_conv2d_forward_outrows (out, j->in + (size_t) b * in_stride, m->gray.weight, NULL,
+                                 false, &one, (int) oh0, (int) oh1, ws, ws_len);
+      gray_stem_epilogue (m, out, (int) oh0, (int) oh1, j->relu);
+      r += oh1 - oh0;
+    }
 }
 
 static void
@@ -956,6 +1134,9 @@ job_task_run (void *ctx, int task, int thread)
           }
         break;
       }
+    case JOB_STEM_GRAY:
+      stem_gray_task (m, j, task, T, thread);
+      break;
     case JOB_IM2COL:
     case JOB_CONV_ROWS:
       {
@@ -1215,7 +1396,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
   double flop = 0;
 
   if (job->u != NULL && (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_BACKWARD
-                         || job->kind == JOB_CONV_OUTROWS
+                         || job->kind == JOB_CONV_OUTROWS || job->kind == JOB_STEM_GRAY
                          || job->kind == JOB_SUM_WEIGHT_GRADS || job->kind == JOB_IM2COL
                          || job->kind == JOB_CONV_ROWS || job->kind == JOB_WINO_WEIGHTS
                          || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
@@ -1230,7 +1411,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
       /* Winograd is credited with the direct convolution's work, so that its
        * GFLOP/s compare with im2col's as speed */
       if (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_ROWS
-          || job->kind == JOB_CONV_OUTROWS || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
+          || job->kind == JOB_CONV_OUTROWS || job->kind == JOB_STEM_GRAY
+          || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
           || job->kind == JOB_WINO_DWEIGHT)
         flop = 2 * macs;
       else if (job->kind == JOB_CONV_BACKWARD)
@@ -1367,6 +1549,16 @@ conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool rel
 static void
 unit_forward (NnResnet *m, Unit *u, const float *in, int B, bool bn_train)
 {
+  if (m->folded && u == &m->stem && m->gray.on
+      && m->ws_per_thread >= (size_t) u->shape.kernel_h * u->shape.kernel_w * u->shape.out_w)
+    {
+      if (!m->gray.current || m->gray.version != m->weights_version)
+        gray_stem_tables (m);
+      Job conv = { .kind = JOB_STEM_GRAY, .u = u, .B = B, .in = in, .out = u->out,
+                   .relu = u->relu };
+      run_job (m, &conv);
+      return;
+    }
   if (m->folded)
     {
       conv_forward (m, u, in, u->out, B, u->relu);
@@ -1984,5 +2176,48 @@ nn_resnet_fold_batchnorm (NnResnet *m, NnError *err)
     }
   m->folded = true;
   nn_resnet_weights_changed (m);
+  return NN_OK;
+}
+
+NnStatus
+nn_resnet_set_gray_input (NnResnet *m, const float mean[3], const float std[3], NnError *err)
+{
+  const NnConvShape *s = &m->stem.shape;
+  const int KK = s->kernel_h * s->kernel_w;
+  const int max_rows = (s->out_h < 2 * s->kernel_h ? s->out_h : 2 * s->kernel_h) + 1;
+  const int max_cols = (s->out_w < 2 * s->kernel_w ? s->out_w : 2 * s->kernel_w) + 1;
+
+  if (mean == NULL || std == NULL)
+    {
+      m->gray.on = false;
+      return NN_OK;
+    }
+  if (s->in_c != 3 || s->kernel_h > 16 || s->kernel_w > 16)
+    return nn_error_set (err, NN_ERR_INVALID, "gray input needs a 3-channel stem");
+  for (int c = 0; c < 3; c++)
+    if (!(std[c] > 0) || !isfinite (mean[c]) || !isfinite (std[c]))
+      return nn_error_set (err, NN_ERR_INVALID, "gray input: std[%d] = %g is not a positive "
+                           "number", c, (double) std[c]);
+  if (m->gray.weight == NULL)
+    {
+      m->gray.weight = aligned_block ((size_t) s->out_c * (size_t) KK * sizeof (float));
+      m->gray.bias = aligned_block ((size_t) s->out_c * sizeof (float));
+      m->gray.corr = aligned_block ((size_t) s->out_c * (size_t) max_rows * (size_t) max_cols
+                                    * sizeof (float));
+      m->gray.row_class = aligned_block ((size_t) s->out_h * sizeof (int));
+      m->gray.col_class = aligned_block ((size_t) s->out_w * sizeof (int));
+      if (m->gray.weight == NULL || m->gray.bias == NULL || m->gray.corr == NULL
+          || m->gray.row_class == NULL || m->gray.col_class == NULL)
+        return nn_error_set (err, NN_ERR_NOMEM, "not enough memory for the gray stem");
+    }
+  /* x_c = (g - mean_c) / std_c and x_0 = (g - mean_0) / std_0 give
+   * x_c = (std_0 / std_c) x_0 + (mean_0 - mean_c) / std_c */
+  for (int c = 0; c < 3; c++)
+    {
+      m->gray.a[c] = (double) std[0] / std[c];
+      m->gray.b[c] = ((double) mean[0] - mean[c]) / std[c];
+    }
+  m->gray.on = true;
+  m->gray.current = false;
   return NN_OK;
 }

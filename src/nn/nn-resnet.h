@@ -178,6 +178,16 @@ void nn_resnet_set_optim_steps (NnResnet *model, long steps);
  * must have been planned without training; afterwards forward skips BatchNorm. */
 NnStatus nn_resnet_fold_batchnorm (NnResnet *model, NnError *err);
 
+/* Declares that every input from now on is a gray film normalized per
+ * channel: channel c = (g - mean[c]) / std[c] of one gray image g, as the
+ * data pipeline makes them. A folded model then runs its stem on channel 0
+ * alone, with the other two channels' share folded into its kernel and a
+ * bias that knows the padding: a third of the stem's multiply-adds, the same
+ * result up to rounding. Unfolded forwards ignore it. NULL mean or std turns
+ * it off. */
+NnStatus nn_resnet_set_gray_input (NnResnet *model, const float mean[3], const float std[3],
+                                   NnError *err);
+
 /* Per-layer timing for `xraylab-cli bench --profile`: with profiling on, every
  * layer's forward and backward wall time and floating-point work accumulate
  * into one entry per layer ("layer2.0.conv1", "layer2.0.bn1", "maxpool", ...).

@@ -376,6 +376,14 @@ xl_predictor_new (const char *model_path, const XlPredictorConfig *cfg, GError *
   p->transform.crop = p->info.input_size;
   memcpy (p->transform.mean, p->info.mean, sizeof p->transform.mean);
   memcpy (p->transform.std, p->info.std, sizeof p->transform.std);
+  /* xl_predictor_transform makes every input from one gray film */
+  if (nn_resnet_set_gray_input (p->net, p->transform.mean, p->transform.std, &err) != NN_OK)
+    {
+      nn_error_prefix (&err, model_path);
+      xl_model_set_nn_error (error, &err);
+      xl_predictor_free (p);
+      return NULL;
+    }
 
   p->classes = g_new0 (guint, p->cfg.batch);
   if (p->method != XL_CAM_METHOD_NONE)

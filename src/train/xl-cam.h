@@ -158,7 +158,10 @@ gsize xl_predictor_input_floats (const XlPredictor *predictor);
  * side S first if it is not already): out (3, C, C), normalized. */
 void xl_predictor_transform (const XlPredictor *predictor, const XlImage *film, float *out);
 
-/* One forward over input (n, 3, C, C), n <= the batch: probs (n, classes)
+/* One forward over input (n, 3, C, C), n <= the batch, made by
+ * xl_predictor_transform: gray films, each channel normalized from the same
+ * gray value (the network's stem reads channel 0 and knows the other two
+ * from it: nn_resnet_set_gray_input). probs (n, classes)
  * and, with a method, maps (n, map_height * map_width) for the class
  * map_class[i] of each image (NULL or a negative entry: the predicted class at
  * the model's threshold), raw: signed, before any ReLU. classes_out (n) may be

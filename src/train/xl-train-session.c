@@ -505,9 +505,12 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
       return FALSE;
     }
   train_transform (s, &tf, augment);
-  /* pooled features: the whole backbone is frozen and can run folded */
+  /* pooled features: the whole backbone is frozen and can run folded, its stem
+   * on the one channel of the gray films the loader makes */
   if (group == NN_GROUP_FC)
     folded = folded_copy (s);
+  if (folded != NULL && nn_resnet_set_gray_input (folded, tf.mean, tf.std, NULL) != NN_OK)
+    g_clear_pointer (&folded, nn_resnet_free);
   net = folded != NULL ? folded : s->net;
   for (guint v = 0; v < n_views; v++)
     {

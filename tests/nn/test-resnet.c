@@ -371,6 +371,85 @@ test_skip_init (void)
   nn_resnet_free (usual);
 }
 
+/* Gray films: the stem on channel 0 alone computes what the three channels do. */
+static void
+check_gray_stem (int size, int batch)
+{
+  const float mean[3] = { 0.485f, 0.456f, 0.406f }, std[3] = { 0.229f, 0.224f, 0.225f };
+  NnResnet *ref = new_model (2, 8, batch, size, false);
+  NnResnet *gray = new_model (2, 8, batch, size, false);
+  const size_t plane = (size_t) size * size, n = (size_t) batch * 3 * plane;
+  float *x = g_new (float, n), *y = g_new (float, n);
+  float *ref_logits = g_new (float, batch * 2), *ref_stage = NULL;
+  GRand *r = g_rand_new_with_seed ((guint32) size);
+  int c0, h0, w0;
+  size_t stage_n;
+  NnError err = { 0 };
+
+  nn_resnet_init (ref, 11);
+  perturb_stats (ref);
+  copy_weights (gray, ref);
+  g_assert_cmpint (nn_resnet_fold_batchnorm (ref, &err), ==, NN_OK);
+  g_assert_cmpint (nn_resnet_fold_batchnorm (gray, &err), ==, NN_OK);
+  g_assert_cmpint (nn_resnet_set_gray_input (gray, mean, std, &err), ==, NN_OK);
+  /* as the loader writes them: one 8-bit gray value through three channels */
+  for (int b = 0; b < batch; b++)
+    for (size_t i = 0; i < plane; i++)
+      {
+        int v = g_rand_int_range (r, 0, 256);
+        for (int c = 0; c < 3; c++)
+          x[((size_t) b * 3 + c) * plane + i] = ((float) v / 255.0f - mean[c]) / std[c];
+      }
+
+  nn_resnet_forward (ref, x, batch, false);
+  memcpy (ref_logits, nn_resnet_logits (ref), (size_t) batch * 2 * sizeof (float));
+  const float *st = nn_resnet_stage_output (ref, 0, &c0, &h0, &w0);
+  stage_n = (size_t) batch * c0 * h0 * w0;
+  ref_stage = g_memdup2 (st, stage_n * sizeof (float));
+
+  nn_resnet_forward (gray, x, batch, false);
+  double e_stage = rel_error (nn_resnet_stage_output (gray, 0, &c0, &h0, &w0), ref_stage,
+                             stage_n);
+  double e_logits = rel_error (nn_resnet_logits (gray), ref_logits, (size_t) batch * 2);
+  g_test_message ("gray stem, %dx%d, batch %d: stem relative error %.3g, logits %.3g", size,
+                  size, batch, e_stage, e_logits);
+  g_assert_cmpfloat (e_stage, <, 1e-5);
+  g_assert_cmpfloat (e_logits, <, 1e-5);
+
+  /* it is the gray path that ran: a film whose channels differ is not gray,
+   * and the gray stem, which reads channel 0 only, gets it wrong */
+  memcpy (y, x, n * sizeof (float));
+  for (int b = 0; b < batch; b++)
+    for (size_t i = 0; i < plane; i++)
+      y[((size_t) b * 3 + 2) * plane + i] = -y[((size_t) b * 3 + 2) * plane + i];
+  nn_resnet_forward (ref, y, batch, false);
+  memcpy (ref_stage, nn_resnet_stage_output (ref, 0, &c0, &h0, &w0), stage_n * sizeof (float));
+  nn_resnet_forward (gray, y, batch, false);
+  g_assert_cmpfloat (rel_error (nn_resnet_stage_output (gray, 0, &c0, &h0, &w0), ref_stage,
+                                stage_n), >, 1e-2);
+  /* and turned off, the stem reads all three channels again */
+  g_assert_cmpint (nn_resnet_set_gray_input (gray, NULL, NULL, &err), ==, NN_OK);
+  nn_resnet_forward (gray, y, batch, false);
+  g_assert_cmpfloat (rel_error (nn_resnet_stage_output (gray, 0, &c0, &h0, &w0), ref_stage,
+                                stage_n), <, 1e-6);
+
+  g_rand_free (r);
+  g_free (ref_stage);
+  g_free (ref_logits);
+  g_free (y);
+  g_free (x);
+  nn_resnet_free (gray);
+  nn_resnet_free (ref);
+}
+
+static void
+test_gray_stem (void)
+{
+  check_gray_stem (64, 3);   /* the border rows and columns of an even size */
+  check_gray_stem (61, 1);   /* an odd size: other border classes, batch 1 */
+  check_gray_stem (33, 2);   /* small and odd: the last row and column lose other taps */
+}
+
 static void
 test_winograd_cache (void)
 {
@@ -690,6 +769,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/resnet/init-full-width", test_init_full_width);
   g_test_add_func ("/nn/resnet/inference-paths", test_inference_paths);
   g_test_add_func ("/nn/resnet/skip-init", test_skip_init);
+  g_test_add_func ("/nn/resnet/gray-stem", test_gray_stem);
   g_test_add_func ("/nn/resnet/winograd-cache", test_winograd_cache);
   g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
   g_test_add_func ("/nn/resnet/forward-from-cache", test_forward_from_cache);
