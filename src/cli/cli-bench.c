@@ -132,7 +132,7 @@ xl_cli_bench (int argc, char **argv)
   openblas_set_num_threads (threads);
 
   NnResnetConfig cfg = { .num_classes = 2, .width = width, .batch = batch, .in_h = size,
-                         .in_w = size, .training = train };
+                         .in_w = size, .training = train, .threads = threads };
   if (nn_resnet_new (&model, &cfg, &err) != NN_OK)
     {
       g_printerr ("xraylab-cli bench: %s\n", err.message);
