@@ -166,11 +166,10 @@ decode_film (Pipeline *p, guint index, float *out)
 {
   Film *film = &p->films[index];
   g_autoptr (GError) error = NULL;
-  g_autoptr (XlImage) decoded = NULL, resized = NULL;
+  g_autoptr (XlImage) decoded = NULL, network_input = NULL;
   g_autofree char *data = NULL;
   const guint8 *bytes;
   XlImageInfo info = { 0 };
-  guint width, height;
   gsize len = 0;
 
   if (!g_file_get_contents (film->path, &data, &len, &error))
@@ -180,38 +179,21 @@ decode_film (Pipeline *p, guint index, float *out)
     }
   bytes = len > 0 ? (const guint8 *) data : (const guint8 *) "";
 
-  /* xl_image_decode_short_side's two steps, as the image cache feeds
-   * training (DCT-scaled to the resize side, then torchvision's Resize from
-   * the header's size), kept apart so the picture can use the decode too.
-   * No name: the path is printed beside the bare cause. */
-  decoded = xl_image_decode (bytes, len, p->resize, NULL, &error);
-  if (decoded == NULL || !xl_image_read_info (bytes, len, NULL, &info, &error))
+  /* The network's input as the image cache feeds training; the decode
+   * before its resize is kept for the picture. No name: the path is printed
+   * beside the bare cause. */
+  network_input = xl_image_decode_short_side_keep (bytes, len, p->resize, NULL, &info, &decoded,
+                                                   &error);
+  if (network_input == NULL)
     {
       film_failed (p, film, out, error->message);
       return;
-    }
-  xl_image_short_side_size (info.width, info.height, p->resize, &width, &height);
-  if (width == 0 || height == 0 || (guint64) width * height > XL_IMAGE_MAX_PIXELS)
-    {
-      g_autofree char *message = g_strdup_printf ("%ux%u cannot be resized to a short side of %u",
-                                                  info.width, info.height, p->resize);
-      film_failed (p, film, out, message);
-      return;
-    }
-  if (decoded->width != width || decoded->height != height)
-    {
-      resized = xl_image_resize (decoded, width, height);
-      if (resized == NULL)
-        {
-          film_failed (p, film, out, "out of memory");
-          return;
-        }
     }
   film->width = info.width;
   film->height = info.height;
   film->channels = info.channels;
   film->cmyk = info.cmyk;
-  xl_predictor_transform (p->predictor, resized != NULL ? resized : decoded, out);
+  xl_predictor_transform (p->predictor, network_input, out);
 
   if (p->pictures)
     {
@@ -231,7 +213,8 @@ decode_film (Pipeline *p, guint index, float *out)
         }
       /* a picture that fails here is tried again, with its error, when drawn */
       if (keep)
-        film->picture = picture_from (decoded, bytes, len, &info, p->max_side, NULL, NULL);
+        film->picture = picture_from (decoded != NULL ? decoded : network_input, bytes, len,
+                                      &info, p->max_side, NULL, NULL);
     }
 }
 

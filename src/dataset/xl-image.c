@@ -714,20 +714,23 @@ xl_image_short_side_size (guint  width,
   *out_height = width <= height ? new_long : short_side;
 }
 
-XlImage *
-xl_image_decode_short_side_at (const guint8 *data,
-                               gsize         len,
-                               guint         short_side,
-                               guint         dct_short_side,
-                               const char   *name,
-                               XlImageInfo  *info,
-                               GError      **error)
+static XlImage *
+decode_short_side (const guint8 *data,
+                   gsize         len,
+                   guint         short_side,
+                   guint         dct_short_side,
+                   const char   *name,
+                   XlImageInfo  *info,
+                   XlImage     **decoded_out,
+                   GError      **error)
 {
   XlImageInfo local_info;
   g_autoptr (XlImage) decoded = NULL;
   guint width, height;
   XlImage *resized;
 
+  if (decoded_out != NULL)
+    *decoded_out = NULL;
   g_return_val_if_fail (data != NULL || len == 0, NULL);
   g_return_val_if_fail (short_side > 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -753,7 +756,33 @@ xl_image_decode_short_side_at (const guint8 *data,
   if (resized == NULL)
     set_error (error, XL_DATASET_ERROR_TOO_LARGE, name, "out of memory for a %ux%u image",
                width, height);
+  else if (decoded_out != NULL)
+    *decoded_out = g_steal_pointer (&decoded);
   return resized;
+}
+
+XlImage *
+xl_image_decode_short_side_at (const guint8 *data,
+                               gsize         len,
+                               guint         short_side,
+                               guint         dct_short_side,
+                               const char   *name,
+                               XlImageInfo  *info,
+                               GError      **error)
+{
+  return decode_short_side (data, len, short_side, dct_short_side, name, info, NULL, error);
+}
+
+XlImage *
+xl_image_decode_short_side_keep (const guint8 *data,
+                                 gsize         len,
+                                 guint         short_side,
+                                 const char   *name,
+                                 XlImageInfo  *info,
+                                 XlImage     **decoded,
+                                 GError      **error)
+{
+  return decode_short_side (data, len, short_side, short_side, name, info, decoded, error);
 }
 
 XlImage *

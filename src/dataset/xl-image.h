@@ -100,6 +100,12 @@ XlImage *xl_image_decode_short_side (const guint8 *data, gsize len, guint short_
 XlImage *xl_image_decode_short_side_at (const guint8 *data, gsize len, guint short_side,
                                         guint dct_short_side, const char *name,
                                         XlImageInfo *info, GError **error);
+/* xl_image_decode_short_side, also handing over the decode before its resize
+ * in *decoded (NULL when no resize was needed: the result is the decode), for
+ * a caller that draws the film at another size from the same read. */
+XlImage *xl_image_decode_short_side_keep (const guint8 *data, gsize len, guint short_side,
+                                          const char *name, XlImageInfo *info,
+                                          XlImage **decoded, GError **error);
 
 /* torchvision's CenterCrop(crop) offsets: int(round((size - crop) / 2.0)),
  * where Python's round() goes to even on .5 (77 / 2 -> 38). */

@@ -511,6 +511,25 @@ test_jpeg_dct_scale (void)
     resized = xl_image_resize (half, 341, 256);
     g_assert_cmpuint (image_difference (pipeline, resized).max, ==, 0);
 
+    /* _keep: the same image, and the DCT-scaled decode it was resized from */
+    {
+      XlImage *kept = NULL;
+      g_autoptr (XlImage) same = xl_image_decode_short_side_keep (jpeg, len, 256, "a.jpeg",
+                                                                  NULL, &kept, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (image_difference (same, pipeline).max, ==, 0);
+      g_assert_nonnull (kept);
+      g_assert_cmpuint (image_difference (kept, half).max, ==, 0);
+      xl_image_free (kept);
+      /* no resize needed: the result is the decode, nothing else is handed over */
+      g_clear_pointer (&same, xl_image_free);
+      kept = half;
+      same = xl_image_decode_short_side_keep (jpeg, len, 300, "a.jpeg", NULL, &kept, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (same->width, ==, 400);
+      g_assert_null (kept);
+    }
+
     /* Without DCT scaling it is torchvision's way exactly. */
     g_clear_pointer (&pipeline, xl_image_free);
     pipeline = xl_image_decode_short_side_at (jpeg, len, 256, 0, "a.jpeg", NULL, &error);
