@@ -21,7 +21,15 @@ gboolean
 gui_test_wait_until (GuiTestCondition cond,
                      gpointer         user_data)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) GUI_TEST_WAIT_SECONDS * G_USEC_PER_SEC;
+  return gui_test_wait_until_for (cond, user_data, GUI_TEST_WAIT_SECONDS);
+}
+
+gboolean
+gui_test_wait_until_for (GuiTestCondition cond,
+                         gpointer         user_data,
+                         double           seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
   /* A timer keeps the loop turning when nothing else would wake it. */
   guint tick = g_timeout_add (10, tick_cb, NULL);
   gboolean ok = TRUE;

@@ -24,6 +24,10 @@ typedef gboolean (*GuiTestCondition) (gpointer user_data);
 /* Runs the main loop until cond holds; FALSE after GUI_TEST_WAIT_SECONDS. */
 gboolean    gui_test_wait_until            (GuiTestCondition  cond,
                                             gpointer          user_data);
+/* The same with a limit of its own. */
+gboolean    gui_test_wait_until_for        (GuiTestCondition  cond,
+                                            gpointer          user_data,
+                                            double            seconds);
 /* Queues a redraw of widget and waits until n frames have been painted. */
 void        gui_test_paint_frames          (GtkWidget        *widget,
                                             guint             n);

@@ -26,6 +26,7 @@
 
 #include <adwaita.h>
 
+#include "gui-test-util.h"
 #include "xl-data-page.h"
 #include "xl-film-viewer.h"
 #include "xl-thumbnail-cell.h"
@@ -66,52 +67,26 @@ thread_cpu_ms (void)
 }
 
 static gboolean
-tick_cb (gpointer user_data)
+never (gpointer user_data)
 {
-  return G_SOURCE_CONTINUE;
+  return FALSE;
 }
 
-static gboolean
-wait_until (gboolean (*cond) (void),
-            double     seconds)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-  gboolean ok = TRUE;
-
-  while (!cond ())
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          ok = FALSE;
-          break;
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-
-  return ok;
-}
-
+/* Runs the main loop for that long. */
 static void
 run_for (double seconds)
 {
-  gint64 end = g_get_monotonic_time () + (gint64) (seconds * G_USEC_PER_SEC);
-  guint tick = g_timeout_add (10, tick_cb, NULL);
-
-  while (g_get_monotonic_time () < end)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
+  gui_test_wait_until_for (never, NULL, seconds);
 }
 
 static gboolean
-not_busy (void)
+not_busy (gpointer user_data)
 {
   return !xl_window_get_busy (window);
 }
 
 static gboolean
-thumbnails_idle (void)
+thumbnails_idle (gpointer user_data)
 {
   XlThumbnailLoader *loader = xl_data_page_get_loader (xl_window_get_data_page (window));
 
@@ -120,7 +95,7 @@ thumbnails_idle (void)
 }
 
 static gboolean
-training (void)
+training (gpointer user_data)
 {
   XlTrainRunner *runner = xl_train_page_get_runner (xl_window_get_train_page (window));
   const XlTrainStatus *status = xl_train_runner_get_status (runner);
@@ -132,21 +107,10 @@ static void
 save_png (GtkWidget  *widget,
           const char *path)
 {
-  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
+  g_autoptr(GdkTexture) texture = gui_test_render (widget);
 
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_to_node (snapshot);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
   if (!gdk_texture_save_to_png (texture, path))
     g_printerr ("could not write %s\n", path);
-  else
-    g_print ("wrote %s (%dx%d)\n", path, width, height);
 }
 
 static void
@@ -362,7 +326,7 @@ main (int    argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 720);
   gtk_window_present (GTK_WINDOW (window));
   xl_window_open_dataset (window, data_dir);
-  if (!wait_until (not_busy, 300) || xl_data_page_get_dataset (xl_window_get_data_page (window)) == NULL)
+  if (!gui_test_wait_until_for (not_busy, NULL, 300) || xl_data_page_get_dataset (xl_window_get_data_page (window)) == NULL)
     {
       g_printerr ("%s: could not open the data set\n", data_dir);
       return 1;
@@ -370,7 +334,7 @@ main (int    argc,
   g_print ("%s: %u films\n", data_dir,
            xl_dataset_n_images (xl_data_page_get_dataset (xl_window_get_data_page (window))));
   run_for (0.5);
-  wait_until (thumbnails_idle, 60);
+  gui_test_wait_until_for (thumbnails_idle, NULL, 60);
   run_for (0.5);
   data_png = g_build_filename (out_dir, "data-view.png", NULL);
   save_png (GTK_WIDGET (window), data_png);
@@ -390,7 +354,7 @@ main (int    argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 2500, 1500);
   xl_data_page_set_thumbnail_size (xl_window_get_data_page (window), XL_DATA_PAGE_MIN_THUMBNAIL);
   run_for (1.0);
-  wait_until (thumbnails_idle, 60);
+  gui_test_wait_until_for (thumbnails_idle, NULL, 60);
 
   /* 3. Train with the case study's settings, and wait for the first batch
    *    (the films are decoded first). */
@@ -403,7 +367,7 @@ main (int    argc,
       return 1;
     }
   g_print ("training: waiting for the first batch…\n");
-  wait_until (training, 900);
+  gui_test_wait_until_for (training, NULL, 900);
   g_print ("training: %s\n", xl_train_runner_get_status (runner)->error
            ? xl_train_runner_get_status (runner)->error : "first batch done");
 

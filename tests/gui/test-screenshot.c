@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 
+#include "gui-test-util.h"
 #include "xl-synth.h"
 
 #define APP_TIMEOUT_SECONDS 60
@@ -177,28 +178,6 @@ test_screenshot (void)
   cairo_surface_destroy (surface);
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
-
-  if (g_file_test (path, G_FILE_TEST_IS_SYMLINK) || !g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_remove (path);
-      return;
-    }
-
-  if ((dir = g_dir_open (path, 0, NULL)))
-    while ((name = g_dir_read_name (dir)))
-      {
-        g_autofree char *child = g_build_filename (path, name, NULL);
-
-        remove_tree (child);
-      }
-  g_rmdir (path);
-}
-
 /* The hidden options a test or a demo script uses: open a data set, train a
  * tiny network on it at once, and picture the Train view when it is done. */
 static void
@@ -283,7 +262,7 @@ test_auto_train_screenshot (void)
     }
 
   g_clear_pointer (&dir, g_dir_close);
-  remove_tree (tmp);
+  gui_test_remove_tree (tmp);
 }
 
 int
