@@ -92,24 +92,32 @@ FN (im2col) (REAL *col, size_t ldc, size_t col_offset, const REAL *in, const NnC
   FN (nn_im2col_channels) (col, ldc, col_offset, in, s, 0, s->in_c);
 }
 
-/* out (OC, OHW) of one image: + bias, then max(0, .), in one pass */
+/* OC rows of n outputs, stride apart: + bias, then max(0, .), in one pass */
 static inline void
-FN (conv_epilogue) (REAL *out, const REAL *bias, bool relu, int OC, size_t OHW)
+FN (conv_epilogue_span) (REAL *out, const REAL *bias, bool relu, int OC, size_t n,
+                         size_t stride)
 {
   for (int oc = 0; oc < OC; oc++)
     {
-      REAL *o = out + (size_t) oc * OHW;
+      REAL *o = out + (size_t) oc * stride;
       REAL b = bias != NULL ? bias[oc] : 0;
       if (relu)
-        for (size_t i = 0; i < OHW; i++)
+        for (size_t i = 0; i < n; i++)
           {
             REAL v = o[i] + b;
             o[i] = v < 0 ? 0 : v;       /* NaN stays NaN, as in PyTorch */
           }
       else if (bias != NULL)
-        for (size_t i = 0; i < OHW; i++)
+        for (size_t i = 0; i < n; i++)
           o[i] += b;
     }
+}
+
+/* out (OC, OHW) += bias per channel, then max(0, .) when relu */
+static inline void
+FN (conv_epilogue) (REAL *out, const REAL *bias, bool relu, int OC, size_t OHW)
+{
+  FN (conv_epilogue_span) (out, bias, relu, OC, OHW, OHW);
 }
 
 /* The rows [oc0, oc1) of one image's convolution from its columns (K, OHW):
@@ -157,20 +165,7 @@ FN (nn_conv2d_forward_outrows) (REAL *out, const REAL *in, const REAL *weight,
       GEMM (CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int) n, (int) K, 1, weight,
             (int) K, ws, (int) n, 0, dst, (int) OHW);
       if (bias != NULL || relu)
-        for (int oc = 0; oc < OC; oc++)
-          {
-            REAL *o = dst + (size_t) oc * OHW;
-            REAL b = bias != NULL ? bias[oc] : 0;
-            if (relu)
-              for (size_t i = 0; i < n; i++)
-                {
-                  REAL v = o[i] + b;
-                  o[i] = v < 0 ? 0 : v;       /* NaN stays NaN, as in PyTorch */
-                }
-            else
-              for (size_t i = 0; i < n; i++)
-                o[i] += b;
-          }
+        FN (conv_epilogue_span) (dst, bias, relu, OC, n, OHW);
     }
 }
 
