@@ -9,16 +9,23 @@
 #include "test-common.h"
 
 static NnResnet *
+model_from (const NnResnetConfig *cfg)
+{
+  NnResnet *m = NULL;
+  NnError err = { 0 };
+
+  if (nn_resnet_new (&m, cfg, &err) != NN_OK)
+    g_error ("nn_resnet_new: %s", err.message);
+  return m;
+}
+
+static NnResnet *
 new_model (int classes, int width, int batch, int size, bool training)
 {
   NnResnetConfig cfg = { .num_classes = classes, .width = width, .batch = batch,
                          .in_h = size, .in_w = size, .training = training };
-  NnResnet *m = NULL;
-  NnError err = { 0 };
 
-  if (nn_resnet_new (&m, &cfg, &err) != NN_OK)
-    g_error ("nn_resnet_new: %s", err.message);
-  return m;
+  return model_from (&cfg);
 }
 
 static void
@@ -301,12 +308,8 @@ winograd_model (void)
   /* 96x96: layer1 (24x24, 144 tiles) and layer2 (12x12, 36) use Winograd */
   NnResnetConfig cfg = { .num_classes = 3, .width = 8, .batch = 2, .in_h = 96, .in_w = 96,
                          .conv_algo = NN_CONV_ALGO_WINOGRAD };
-  NnResnet *m = NULL;
-  NnError err = { 0 };
 
-  if (nn_resnet_new (&m, &cfg, &err) != NN_OK)
-    g_error ("nn_resnet_new: %s", err.message);
-  return m;
+  return model_from (&cfg);
 }
 
 /* the logits of a fresh model with init(seed), then (when given) the weights
@@ -340,12 +343,10 @@ test_skip_init (void)
   NnResnetConfig cfg = { .num_classes = NC, .width = 8, .batch = B, .in_h = S, .in_w = S,
                          .skip_init = true };
   NnResnet *usual = new_model (NC, 8, B, S, false);
-  NnResnet *bare = NULL;
-  NnError err = { 0 };
+  NnResnet *bare = model_from (&cfg);
   float *x = g_new (float, B * 3 * S * S);
   float ref[B * NC];
 
-  g_assert_cmpint (nn_resnet_new (&bare, &cfg, &err), ==, NN_OK);
   for (int i = 0; i < nn_resnet_param_count (bare); i++)
     {
       const NnParam *p = nn_resnet_param_const (bare, i);

@@ -681,8 +681,9 @@ run_early_stop (XlTrainConfig *cfg, const char *name, XlMonitor monitor, Seen *s
   return s;
 }
 
+/* One early-stopping run by monitor: run_early_stop checks it; this frees it. */
 static void
-test_early_stop_on_val_loss (void)
+check_early_stop (const char *name, XlMonitor monitor)
 {
   XlTrainConfig cfg;
   Seen seen = { 0 };
@@ -692,9 +693,15 @@ test_early_stop_on_val_loss (void)
       g_test_skip ("needs the fine-tuned model");
       return;
     }
-  xl_train_session_free (run_early_stop (&cfg, "early-loss", XL_MONITOR_VAL_LOSS, &seen));
+  xl_train_session_free (run_early_stop (&cfg, name, monitor, &seen));
   seen_clear (&seen);
   xl_train_config_clear (&cfg);
+}
+
+static void
+test_early_stop_on_val_loss (void)
+{
+  check_early_stop ("early-loss", XL_MONITOR_VAL_LOSS);
 }
 
 /* --monitor val_accuracy: the accuracy plateaus at its best while the loss
@@ -702,17 +709,7 @@ test_early_stop_on_val_loss (void)
 static void
 test_early_stop_on_val_accuracy (void)
 {
-  XlTrainConfig cfg;
-  Seen seen = { 0 };
-
-  if (finetuned_model == NULL)
-    {
-      g_test_skip ("needs the fine-tuned model");
-      return;
-    }
-  xl_train_session_free (run_early_stop (&cfg, "early-accuracy", XL_MONITOR_VAL_ACCURACY, &seen));
-  seen_clear (&seen);
-  xl_train_config_clear (&cfg);
+  check_early_stop ("early-accuracy", XL_MONITOR_VAL_ACCURACY);
 }
 
 /* A stop request in the second epoch, after the first was the best: the
