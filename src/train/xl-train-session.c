@@ -446,6 +446,7 @@ static NnResnet *
 folded_copy (XlTrainSession *s)
 {
   NnResnetConfig cfg = *nn_resnet_config (s->net);
+  XlTransformConfig tf;
   NnResnet *net = NULL;
   NnError err;
 
@@ -471,7 +472,10 @@ folded_copy (XlTrainSession *s)
         memcpy (to->data_i64, from->data_i64, from->numel * sizeof (int64_t));
     }
   nn_resnet_weights_changed (net);
-  if (nn_resnet_fold_batchnorm (net, &err) != NN_OK)
+  /* its stem on the one channel of the gray films the loader makes */
+  train_transform (s, &tf, FALSE);
+  if (nn_resnet_fold_batchnorm (net, &err) != NN_OK
+      || nn_resnet_set_gray_input (net, tf.mean, tf.std, &err) != NN_OK)
     {
       nn_resnet_free (net);
       return NULL;
@@ -479,17 +483,17 @@ folded_copy (XlTrainSession *s)
   return net;
 }
 
-/* Runs the frozen part over films once per view and keeps what feeds `group`. */
+/* Runs the frozen part over films once per view with net (the model, or its
+ * folded copy) and keeps what feeds `group`. */
 static gboolean
-fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, guint n,
-                    int group, guint n_views, gboolean augment, const char *phase,
+fill_feature_cache (XlTrainSession *s, NnResnet *net, FeatureCache *fc, const guint *indices,
+                    guint n, int group, guint n_views, gboolean augment, const char *phase,
                     GError **error)
 {
   gsize per_image;
   XlTransformConfig tf;
   g_autoptr (GHashTable) position = g_hash_table_new (g_direct_hash, g_direct_equal);
   ProgressCtx ctx = { s, phase };
-  NnResnet *folded = NULL, *net;
 
   nn_resnet_group_input (s->net, group, &per_image);
   fc->group = group;
@@ -505,13 +509,6 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
       return FALSE;
     }
   train_transform (s, &tf, augment);
-  /* pooled features: the whole backbone is frozen and can run folded, its stem
-   * on the one channel of the gray films the loader makes */
-  if (group == NN_GROUP_FC)
-    folded = folded_copy (s);
-  if (folded != NULL && nn_resnet_set_gray_input (folded, tf.mean, tf.std, NULL) != NN_OK)
-    g_clear_pointer (&folded, nn_resnet_free);
-  net = folded != NULL ? folded : s->net;
   for (guint v = 0; v < n_views; v++)
     {
       /* each view has its own random crops: a loader seeded for that view */
@@ -528,7 +525,6 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
             {
               xl_loader_release (loader, batch);
               xl_loader_stop (loader);
-              g_clear_pointer (&folded, nn_resnet_free);
               return TRUE;
             }
           nn_resnet_forward (net, batch->images, (int) batch->n, false);
@@ -558,12 +554,8 @@ fill_feature_cache (XlTrainSession *s, FeatureCache *fc, const guint *indices, g
           on_progress ((v + (double) done / n) / n_views, NULL, &ctx);
         }
       if (error != NULL && *error != NULL)
-        {
-          g_clear_pointer (&folded, nn_resnet_free);
-          return FALSE;
-        }
+        return FALSE;
     }
-  g_clear_pointer (&folded, nn_resnet_free);
   return TRUE;
 }
 
@@ -595,10 +587,17 @@ prepare_feature_caches (XlTrainSession *s, GError **error)
     }
 
   gint64 t0 = g_get_monotonic_time ();
-  if (!fill_feature_cache (s, &s->train_cache, s->train_idx, s->n_train, frozen, views,
-                           s->cfg.augment, "Caching features", error)
-      || !fill_feature_cache (s, &s->val_cache, s->val_idx, s->n_val, frozen, 1, FALSE,
-                              "Caching features", error))
+  /* pooled features: the whole backbone is frozen and runs folded, once made
+   * for both splits */
+  NnResnet *folded = frozen == NN_GROUP_FC ? folded_copy (s) : NULL;
+  NnResnet *net = folded != NULL ? folded : s->net;
+  gboolean filled =
+    fill_feature_cache (s, net, &s->train_cache, s->train_idx, s->n_train, frozen, views,
+                        s->cfg.augment, "Caching features", error)
+    && fill_feature_cache (s, net, &s->val_cache, s->val_idx, s->n_val, frozen, 1, FALSE,
+                           "Caching features", error);
+  g_clear_pointer (&folded, nn_resnet_free);
+  if (!filled)
     return FALSE;
   if (stop_requested (s))
     return TRUE;
