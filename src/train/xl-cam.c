@@ -381,7 +381,6 @@ xl_predictor_new (const char *model_path, const XlPredictorConfig *cfg, GError *
     {
       nn_error_prefix (&err, model_path);
       xl_model_set_nn_error (error, &err);
-      xl_predictor_free (p);
       return NULL;
     }
 
