@@ -678,10 +678,14 @@ FN (winograd_output) (REAL *out, const REAL *mm, size_t plane, const REAL *bias,
  * forward convolution's weights (16, C, OC) used for its backward data pass.
  * accumulate: out += instead of =. Chunks of tiles fill ws (ws_len floats);
  * nothing is done when not even one tile fits. */
-void
-FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
-                          const REAL *bias, const REAL *residual, bool relu, bool accumulate, int C, int OC, int H,
-                          int W, long t0, long t1, int oc0, int oc1, REAL *ws, size_t ws_len)
+/* u_packed (float only, or NULL): u's planes packed for nn_packed_gemm,
+ * nn_packed_len (OC, C) floats apart, with oc0 and oc1 on panel boundaries
+ * (oc1 may be OC); scratch then holds nn_packed_scratch_len of a chunk */
+static void
+FN (winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
+                       const float *u_packed, float *scratch, const REAL *bias,
+                       const REAL *residual, bool relu, bool accumulate, int C, int OC, int H,
+                       int W, long t0, long t1, int oc0, int oc1, REAL *ws, size_t ws_len)
 {
   static const int flip[16] = { 15, 13, 14, 12, 7, 5, 6, 4, 11, 9, 10, 8, 3, 1, 2, 0 };
   const size_t u_plane = nn_winograd_plane ((size_t) OC * C);
@@ -699,6 +703,15 @@ FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipp
       FN (winograd_input) (v, v_plane, in, C, H, W, ta, n);
       for (int xi = 0; xi < 16; xi++)
         {
+#ifdef NN_LAYERS_PACKED
+          if (u_packed != NULL)
+            nn_packed_gemm (mm + (size_t) xi * m_plane, (size_t) n,
+                            u_packed + (size_t) xi * nn_packed_len (OC, C),
+                            v + (size_t) xi * v_plane, (size_t) n, OC, C, n,
+                            oc0 / NN_PACKED_MR, (oc1 + NN_PACKED_MR - 1) / NN_PACKED_MR,
+                            scratch);
+          else
+#endif
           if (u_flipped)
             GEMM (CblasRowMajor, CblasTrans, CblasNoTrans, rows, n, C, 1,
                   u + (size_t) flip[xi] * u_plane + oc0, OC, v + (size_t) xi * v_plane, n, 0,
@@ -711,6 +724,16 @@ FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipp
       FN (winograd_output) (out, mm, m_plane, bias, residual, relu, accumulate, OC, oc0, oc1, H,
                             W, ta, n);
     }
+}
+
+void
+FN (nn_winograd_conv_oc) (REAL *out, const REAL *in, const REAL *u, bool u_flipped,
+                          const REAL *bias, const REAL *residual, bool relu, bool accumulate,
+                          int C, int OC, int H, int W, long t0, long t1, int oc0, int oc1,
+                          REAL *ws, size_t ws_len)
+{
+  FN (winograd_conv_oc) (out, in, u, u_flipped, NULL, NULL, bias, residual, relu, accumulate,
+                         C, OC, H, W, t0, t1, oc0, oc1, ws, ws_len);
 }
 
 void

@@ -1,4 +1,5 @@
 #include "nn-layers.h"
+#include "nn-packed.h"
 
 NnConvShape
 nn_conv_shape (int batch, int in_c, int in_h, int in_w, int out_c, int kernel, int stride,
@@ -94,4 +95,15 @@ nn_winograd_chunk (int C, int OC, size_t ws_len)
 #define REAL float
 #define FN(name) name
 #define GEMM cblas_sgemm
+#define NN_LAYERS_PACKED
 #include "nn-layers-impl.h"
+
+void
+nn_winograd_conv_packed (float *out, const float *in, const float *u_packed, float *scratch,
+                         const float *bias, const float *residual, bool relu, int C, int OC,
+                         int H, int W, long t0, long t1, int oc0, int oc1, float *ws,
+                         size_t ws_len)
+{
+  winograd_conv_oc (out, in, NULL, false, u_packed, scratch, bias, residual, relu, false, C, OC,
+                    H, W, t0, t1, oc0, oc1, ws, ws_len);
+}

@@ -204,3 +204,12 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
 
 NN_DECLARE_LAYERS (float, )
 NN_DECLARE_LAYERS (double, _f64)
+
+/* nn_winograd_conv_oc's forward (u not flipped, out =) with the 16 GEMMs on
+ * u's planes packed for nn_packed_gemm (nn-packed.h), nn_packed_len (OC, C)
+ * floats apart; oc0 and oc1 on panel boundaries (oc1 may be OC); scratch
+ * holds nn_packed_scratch_len (t1 - t0) floats. Inference only. */
+void nn_winograd_conv_packed (float *out, const float *in, const float *u_packed,
+                              float *scratch, const float *bias, const float *residual,
+                              bool relu, int C, int OC, int H, int W, long t0, long t1,
+                              int oc0, int oc1, float *ws, size_t ws_len);

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nn-packed.h"
 #include "nn-pool.h"
 #include "nn-rng.h"
 
@@ -20,6 +21,23 @@
 /* JOB_CONV_OUTROWS: the columns of a chunk of output rows, in floats (512 KB,
  * a quarter of L2: im2col writes them and the GEMM reads them from cache) */
 #define NN_CONV_ROW_CHUNK_FLOATS (128 * 1024)
+/* Inference: convolutions whose batch has at most this many output positions
+ * (layer4 at batches 1 and 2 at 224) multiply by their packed weights
+ * (nn-packed.h). Batch 1, 2 threads, ms per conv (bench --profile, CPU
+ * clock): layer4's 3x3s 1.34 by OpenBLAS, 0.93 packed; layer4.0.conv1 0.70,
+ * 0.47. Wider products stay with OpenBLAS or Winograd: layer3's 3x3s at
+ * batch 1 (196 columns) took 1.0 ms packed against Winograd's 0.79, and
+ * layer3.0.conv1 0.43 against OpenBLAS's 0.47, not worth its copy. */
+#define NN_PACKED_MAX_COLUMNS 128
+/* Inference: Winograd's 16 GEMMs on packed planes of the weight transform
+ * where the batch has at most this many tiles and the convolution at least
+ * NN_PACKED_WINO_MIN_C input channels: layer3 at batch 1, 0.82 -> 0.53 ms a
+ * conv (one plane's (128 x 256) x (256 x 49) 0.018 ms against OpenBLAS's
+ * 0.031). With fewer channels the kernel's transposing write weighs more:
+ * layer2's (128 x 128) x (128 x 98) took 0.027 ms to OpenBLAS's 0.023, and
+ * layer2 in the model gained 5%, layer1 lost 25%. */
+#define NN_PACKED_WINO_MAX_TILES 64
+#define NN_PACKED_WINO_MIN_C 256
 
 
 /* A convolution and the BatchNorm after it, with an optional ReLU. */
@@ -38,6 +56,14 @@ typedef struct {
   float *wino_u;
   unsigned long wino_serial;
   unsigned long wino_version;
+  /* inference plans, where packed_pays: the weights packed for nn_packed_conv,
+   * current when packed_version is the model's weights_version */
+  float *packed;
+  unsigned long packed_version;
+  /* inference plans, where wino_packed_pays: wino_u's 16 planes packed, the
+   * same way (nn_winograd_conv_packed) */
+  float *wino_packed;
+  unsigned long wino_packed_version;
   int group;
   float *weight, *dweight;           /* (OC, IC, KH, KW) */
   float *bias;                       /* (OC): only in inference plans, for folding */
@@ -83,6 +109,8 @@ struct NnResnet {
   int32_t *argmax;
   size_t n_argmax;
   float *ws;                         /* im2col workspace: one slice per thread */
+  float *packed_scratch;             /* nn_packed_conv's, one slice per thread */
+  size_t packed_scratch_len;
   size_t ws_len, ws_per_thread;
   unsigned long forward_serial;      /* counts forwards: see Unit.wino_serial */
   unsigned long weights_version;     /* bumped whenever weights may have changed:
@@ -168,6 +196,7 @@ typedef struct {
   size_t ws_need;                    /* largest workspace one image of a conv needs */
   size_t max_weight;                 /* largest convolution weight */
   size_t ws_full;                    /* workspace for the widest GEMMs of one thread */
+  size_t packed_scratch;             /* nn_packed_conv's scratch for one thread */
   float *block_scratch;              /* training: conv1 and downsample outputs */
   float *infer_bufs[5];              /* inference plans rotate through these */
 } Planner;
@@ -239,6 +268,26 @@ winograd_pays (const NnConvShape *s, int batch)
   return per_image >= 36 || batch * per_image >= NN_WINOGRAD_MIN_BATCH_TILES;
 }
 
+/* Whether a forward of B images multiplies u's packed weights: inference on a
+ * CPU with the kernel, where the batch has few output positions (see
+ * NN_PACKED_MAX_COLUMNS) */
+static bool
+packed_pays (const NnResnet *m, const NnConvShape *s, int B)
+{
+  return !m->cfg.training && !m->cfg.unpacked_gemm && nn_packed_available ()
+         && (long) B * s->out_h * s->out_w <= NN_PACKED_MAX_COLUMNS;
+}
+
+static bool
+wino_packed_pays (const NnResnet *m, const NnConvShape *s, int B)
+{
+  NnConvShape sb = *s;
+  sb.batch = B;
+  return !m->cfg.training && !m->cfg.unpacked_gemm && nn_packed_available ()
+         && s->in_c >= NN_PACKED_WINO_MIN_C
+         && nn_winograd_tiles (&sb) <= NN_PACKED_WINO_MAX_TILES;
+}
+
 /* infer_out: the output buffer in an inference plan; with shared, in a
  * training plan, train_out: a buffer the output shares with others */
 static void
@@ -295,9 +344,26 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
        * backward (it would otherwise be made twice a step), inference from
        * one forward to the next while the weights stay the same */
       u->wino_u = arena_take (&p->acts, wino_u);
+      if (wino_packed_pays (m, &u->shape, B))
+        {
+          u->wino_packed = arena_take (&p->acts, 16 * nn_packed_len (out_c, in_c));
+          if (nn_packed_scratch_len ((int) tiles) > p->packed_scratch)
+            p->packed_scratch = nn_packed_scratch_len ((int) tiles);
+        }
       /* backward: each thread's weight-gradient transform dU, then a chunk */
       if (m->cfg.training && wino_u + wino_ws > p->ws_need)
         p->ws_need = wino_u + wino_ws;
+    }
+  if (packed_pays (m, &u->shape, B))
+    {
+      /* the weights once, packed; the batch's columns in each thread's
+       * slice of m->ws; each thread's scratch */
+      size_t K = (size_t) in_c * kernel * kernel, N = (size_t) B * ohw;
+      u->packed = arena_take (&p->acts, nn_packed_len (out_c, (int) K));
+      if (K * N > p->ws_need)
+        p->ws_need = K * N;
+      if (nn_packed_scratch_len ((int) N) > p->packed_scratch)
+        p->packed_scratch = nn_packed_scratch_len ((int) N);
     }
   if (m->cfg.training)
     {
@@ -503,6 +569,9 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
       m->cfg.conv_algo = algo != NULL && strcmp (algo, "im2col") == 0 ? NN_CONV_ALGO_IM2COL
                                                                      : NN_CONV_ALGO_WINOGRAD;
     }
+  const char *packed_env = getenv ("NN_PACKED");
+  if (packed_env != NULL && strcmp (packed_env, "0") == 0)
+    m->cfg.unpacked_gemm = true;
 
   /* pass 1: count */
   memset (&p, 0, sizeof p);
@@ -528,6 +597,7 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->ws_per_thread = (m->ws_per_thread + 15) & ~(size_t) 15;
   m->ws_len = m->ws_per_thread * (size_t) m->threads;
   m->dw_private_len = cfg->training ? p.max_weight * (size_t) (m->threads - 1) : 0;
+  m->packed_scratch_len = (p.packed_scratch + 15) & ~(size_t) 15;
   if (!cfg->training)
     {
       size_t stem_act = (size_t) cfg->batch * cfg->width * m->stem.shape.out_h
@@ -548,6 +618,8 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->argmax = aligned_block (m->n_argmax * sizeof (int32_t));
   m->ws = aligned_block (m->ws_len * sizeof (float));
   m->dw_private = aligned_block (m->dw_private_len * sizeof (float));
+  m->packed_scratch = aligned_block (m->packed_scratch_len * (size_t) m->threads
+                                     * sizeof (float));
   m->pool = nn_pool_new (m->threads);
   if (cfg->training)
     {
@@ -558,7 +630,7 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
   m->n_act_floats = act_floats;
   if (m->param_block == NULL || m->buffer_block == NULL || m->counter_block == NULL
       || m->act_block == NULL || m->argmax == NULL || m->ws == NULL || m->dw_private == NULL
-      || m->pool == NULL
+      || m->packed_scratch == NULL || m->pool == NULL
       || (cfg->training && (m->grad_block == NULL || m->m_block == NULL || m->v_block == NULL)))
     {
       size_t total = nn_resnet_memory_bytes (m);
@@ -620,6 +692,7 @@ nn_resnet_free (NnResnet *m)
   free (m->argmax);
   free (m->ws);
   free (m->dw_private);
+  free (m->packed_scratch);
   free (m->gray.weight);
   free (m->gray.bias);
   free (m->gray.corr);
@@ -639,7 +712,8 @@ size_t
 nn_resnet_memory_bytes (const NnResnet *m)
 {
   size_t floats = m->n_param_floats * (m->cfg.training ? 4 : 1) + m->n_buffer_floats
-                  + m->n_act_floats + m->ws_len + m->dw_private_len;
+                  + m->n_act_floats + m->ws_len + m->dw_private_len
+                  + m->packed_scratch_len * (size_t) m->threads;
   return floats * sizeof (float) + m->n_counters * sizeof (int64_t)
          + m->n_argmax * sizeof (int32_t);
 }
@@ -830,8 +904,11 @@ typedef enum {
                             channel 0, then the gray bias and border corrections */
   JOB_CONV_OUTROWS,      /* the batch's output rows split across threads, im2col
                             and GEMM a few rows at a time */
+  JOB_PACK_WEIGHTS,      /* inference: a unit's weights packed, by panels, */
+  JOB_PACKED_CONV,       /* then the batch's columns and nn_packed_conv by panels */
   JOB_CONV_BACKWARD,
   JOB_WINO_WEIGHTS,      /* Winograd: the weight transform split by output channels, */
+  JOB_WINO_PACK,         /* inference: the transform's planes packed, by panels */
   JOB_WINO_FORWARD,      /* then the tiles of the batch split across threads */
   JOB_WINO_BACKWARD,     /* backward data, from the forward's weight transform */
   JOB_WINO_DWEIGHT,      /* weight gradient: each thread's tiles into its own dU, */
@@ -1160,12 +1237,50 @@ job_task_run (void *ctx, int task, int thread)
           }
         break;
       }
+    case JOB_PACK_WEIGHTS:
+    case JOB_PACKED_CONV:
+      {
+        const NnConvShape *s = &j->u->shape;
+        const int K = s->in_c * s->kernel_h * s->kernel_w, ohw = s->out_h * s->out_w;
+        const int panels = (s->out_c + NN_PACKED_MR - 1) / NN_PACKED_MR;
+        const size_t in_stride = (size_t) s->in_c * s->in_h * s->in_w;
+        const size_t N = (size_t) j->B * ohw;
+        float *col = m->ws + (size_t) thread * m->ws_per_thread;
+        nn_split_range (panels, T, task, &c0, &c1);
+        if (j->kind == JOB_PACK_WEIGHTS)
+          {
+            nn_packed_pack (j->u->packed, j->u->weight, s->out_c, K, (int) c0, (int) c1);
+            break;
+          }
+        if (c1 <= c0)
+          break;
+        /* every thread makes all the columns in its own slice: read back from
+         * another core's cache they cost more than making them twice */
+        for (int b = 0; b < j->B; b++)
+          nn_im2col_channels (col, N, (size_t) b * ohw, j->in + b * in_stride, s, 0, s->in_c);
+        nn_packed_conv (j->out, j->u->packed, col, N, 0, (int) N,
+                        m->folded ? j->u->bias : NULL, j->residual, j->relu, s->out_c, K, ohw,
+                        (int) c0, (int) c1,
+                        m->packed_scratch + (size_t) thread * m->packed_scratch_len);
+        break;
+      }
     case JOB_WINO_WEIGHTS:
       {
         const NnConvShape *s = &j->u->shape;
         nn_split_range (s->out_c, T, task, &c0, &c1);
         nn_winograd_weights (j->u->wino_u, j->u->weight, s->out_c, s->in_c, (int) c0,
                              (int) c1);
+        break;
+      }
+    case JOB_WINO_PACK:
+      {
+        const NnConvShape *s = &j->u->shape;
+        const size_t u_plane = nn_winograd_plane ((size_t) s->out_c * s->in_c);
+        const size_t p_plane = nn_packed_len (s->out_c, s->in_c);
+        nn_split_range ((s->out_c + NN_PACKED_MR - 1) / NN_PACKED_MR, T, task, &c0, &c1);
+        for (int xi = 0; xi < 16; xi++)
+          nn_packed_pack (j->u->wino_packed + xi * p_plane, j->u->wino_u + xi * u_plane,
+                          s->out_c, s->in_c, (int) c0, (int) c1);
         break;
       }
     case JOB_WINO_FORWARD:
@@ -1178,6 +1293,21 @@ job_task_run (void *ctx, int task, int thread)
         long tiles;
         s.batch = j->B;
         tiles = nn_winograd_tiles (&s);
+        if (fwd && j->u->wino_packed != NULL && wino_packed_pays (m, &s, j->B))
+          {
+            /* few tiles: each thread all of them, for its panels */
+            const int panels = (s.out_c + NN_PACKED_MR - 1) / NN_PACKED_MR;
+            nn_split_range (panels, T, task, &c0, &c1);
+            c0 *= NN_PACKED_MR;
+            c1 = c1 * NN_PACKED_MR < s.out_c ? c1 * NN_PACKED_MR : s.out_c;
+            if (c1 > c0)
+              nn_winograd_conv_packed (j->out, j->in, j->u->wino_packed,
+                                       m->packed_scratch + (size_t) thread * m->packed_scratch_len,
+                                       m->folded ? j->u->bias : NULL, j->residual, j->relu,
+                                       s.in_c, s.out_c, s.in_h, s.in_w, 0, tiles, (int) c0,
+                                       (int) c1, ws, m->ws_per_thread);
+            break;
+          }
         if (wino_split_oc (m, tiles))
           {
             /* few tiles: each thread all of them, for its share of the output
@@ -1399,6 +1529,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
                          || job->kind == JOB_CONV_OUTROWS || job->kind == JOB_STEM_GRAY
                          || job->kind == JOB_SUM_WEIGHT_GRADS || job->kind == JOB_IM2COL
                          || job->kind == JOB_CONV_ROWS || job->kind == JOB_WINO_WEIGHTS
+                         || job->kind == JOB_PACK_WEIGHTS || job->kind == JOB_PACKED_CONV
+                         || job->kind == JOB_WINO_PACK
                          || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
                          || job->kind == JOB_WINO_DWEIGHT || job->kind == JOB_WINO_DWEIGHT_SUM))
     {
@@ -1412,6 +1544,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
        * GFLOP/s compare with im2col's as speed */
       if (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_ROWS
           || job->kind == JOB_CONV_OUTROWS || job->kind == JOB_STEM_GRAY
+          || job->kind == JOB_PACKED_CONV
           || job->kind == JOB_WINO_FORWARD || job->kind == JOB_WINO_BACKWARD
           || job->kind == JOB_WINO_DWEIGHT)
         flop = 2 * macs;
@@ -1436,7 +1569,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
     {
       e->forward_seconds += seconds;
       e->forward_flop += flop;
-      if (job->kind != JOB_IM2COL && job->kind != JOB_WINO_WEIGHTS)
+      if (job->kind != JOB_IM2COL && job->kind != JOB_WINO_WEIGHTS
+          && job->kind != JOB_PACK_WEIGHTS && job->kind != JOB_WINO_PACK)
         e->calls++;
     }
 }
@@ -1498,6 +1632,20 @@ static void
 conv_forward_residual (NnResnet *m, Unit *u, const float *in, float *out, int B, bool relu,
                        const float *residual)
 {
+  if (u->packed != NULL && packed_pays (m, &u->shape, B))
+    {
+      Job pack = { .kind = JOB_PACK_WEIGHTS, .u = u };
+      Job conv = { .kind = JOB_PACKED_CONV, .u = u, .B = B, .in = in, .out = out,
+                   .relu = relu, .residual = residual };
+      /* once, until the weights change */
+      if (u->packed_version != m->weights_version)
+        {
+          run_job (m, &pack);
+          u->packed_version = m->weights_version;
+        }
+      run_job (m, &conv);
+      return;
+    }
   if (u->winograd && winograd_pays (&u->shape, B))
     {
       /* split by tiles, which works as well for one image as for many */
@@ -1511,6 +1659,13 @@ conv_forward_residual (NnResnet *m, Unit *u, const float *in, float *out, int B,
           run_job (m, &weights);
           u->wino_serial = m->forward_serial;
           u->wino_version = m->weights_version;
+        }
+      if (u->wino_packed != NULL && wino_packed_pays (m, &u->shape, B)
+          && u->wino_packed_version != m->weights_version)
+        {
+          Job pack = { .kind = JOB_WINO_PACK, .u = u };
+          run_job (m, &pack);
+          u->wino_packed_version = m->weights_version;
         }
       run_job (m, &conv);
       return;
@@ -1680,10 +1835,12 @@ forward_from (NnResnet *m, int group, const float *act, int batch, bool train)
           size_t n = (size_t) B * s->out_c * s->out_h * s->out_w;
 
           unit_forward (m, &b->conv1, x, B, bn_train);
-          if (m->folded && b->conv2.winograd && winograd_pays (&b->conv2.shape, B))
+          if (m->folded && ((b->conv2.packed != NULL && packed_pays (m, &b->conv2.shape, B))
+                            || (b->conv2.winograd && winograd_pays (&b->conv2.shape, B))))
             {
               /* inference, BatchNorm folded: the shortcut added and the ReLU
-               * applied as Winograd writes conv2's output rows (here the
+               * applied as Winograd or the packed GEMM writes conv2's output
+               * rows (here the
                * downsample has its own buffer; training shares conv1's) */
               if (b->has_down)
                 unit_forward (m, &b->down, x, B, false);

@@ -63,6 +63,10 @@ typedef struct {
                                seed 0's initialization (11M normal draws, ~0.15 s at
                                width 64): for a caller that loads or copies every
                                one of them next */
+  bool unpacked_gemm;       /* inference: every convolution's GEMM by OpenBLAS
+                               (or Winograd), none on packed weights
+                               (nn-packed.h); to compare the two. The
+                               environment's NN_PACKED=0 sets it too */
 } NnResnetConfig;
 
 typedef struct {
