@@ -49,10 +49,13 @@ typedef struct {
   bool by_rows;                      /* forward by JOB_CONV_OUTROWS */
   /* this unit's Winograd weight transform (16, OC, IC), planned for every
    * Winograd unit. It is current when wino_version is the model's
-   * weights_version and, in training plans, wino_serial the last forward's:
-   * training makes it in every forward and backward uses it again; inference
-   * makes it once and keeps it until the weights change (see
-   * nn_resnet_weights_changed) */
+   * weights_version and, in training plans, wino_serial the last forward's
+   * and the buffer still this unit's: training plans share one buffer among
+   * all units (layer4's three alone would take 50 MB), made in every forward
+   * and again in backward unless no other unit has used it since (the last
+   * Winograd unit of the forward is the first of the backward); inference
+   * plans give each unit its own, made once and kept until the weights
+   * change (see nn_resnet_weights_changed) */
   float *wino_u;
   unsigned long wino_serial;
   unsigned long wino_version;
@@ -113,6 +116,8 @@ struct NnResnet {
   size_t packed_scratch_len;
   size_t ws_len, ws_per_thread;
   unsigned long forward_serial;      /* counts forwards: see Unit.wino_serial */
+  const void *wino_owner;            /* training: the unit whose transform the
+                                        shared buffer holds */
   unsigned long weights_version;     /* bumped whenever weights may have changed:
                                         see Unit.wino_version */
   float *dw_private;                 /* weight gradients of threads 1.., summed into 0's */
@@ -197,7 +202,12 @@ typedef struct {
   size_t max_weight;                 /* largest convolution weight */
   size_t ws_full;                    /* workspace for the widest GEMMs of one thread */
   size_t packed_scratch;             /* nn_packed_conv's scratch for one thread */
+  size_t wino_shared;                /* training: the largest Winograd transform */
   float *block_scratch;              /* training: conv1 and downsample outputs */
+  /* training: the stem's output buffer, lent to the BatchNorm inputs planned
+   * after it while they fit (see plan) */
+  float *lent;
+  size_t lent_cap, lent_used;
   float *infer_bufs[5];              /* inference plans rotate through these */
 } Planner;
 
@@ -343,7 +353,13 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
       /* every unit keeps its own transform: training from forward to
        * backward (it would otherwise be made twice a step), inference from
        * one forward to the next while the weights stay the same */
-      u->wino_u = arena_take (&p->acts, wino_u);
+      if (m->cfg.training)
+        {
+          if (wino_u > p->wino_shared)
+            p->wino_shared = wino_u;   /* one buffer for all, handed out by plan () */
+        }
+      else
+        u->wino_u = arena_take (&p->acts, wino_u);
       if (wino_packed_pays (m, &u->shape, B))
         {
           u->wino_packed = arena_take (&p->acts, 16 * nn_packed_len (out_c, in_c));
@@ -369,7 +385,13 @@ plan_unit (Planner *p, Unit *u, const char *conv_name, const char *bn_name, int 
     {
       u->save_mean = arena_take (&p->acts, out_c);
       u->save_invstd = arena_take (&p->acts, out_c);
-      u->conv_out = arena_take (&p->acts, act);
+      if (p->lent_cap - p->lent_used >= act)
+        {
+          u->conv_out = p->lent != NULL ? p->lent + p->lent_used : NULL;
+          p->lent_used += (act + 15) & ~(size_t) 15;
+        }
+      else
+        u->conv_out = arena_take (&p->acts, act);
       u->out = shared ? train_out : arena_take (&p->acts, act);
       u->out_shared = shared;
       u->bn_alpha = arena_take (&p->acts, out_c);
@@ -399,12 +421,22 @@ plan (Planner *p)
   memset (m->group_offset, 0, sizeof m->group_offset);
 
   /* training: the stem's output lives in its gradient buffer, dead until the
-   * stem's backward, and recomputed there */
+   * stem's backward, and recomputed there. Between the two (from the max-pool
+   * of the forward to the stem's backward) the buffer is free, so the
+   * BatchNorm inputs of the units after the stem take it while they fit:
+   * layer1's four (B x 64 x 56 x 56 each at 224) fill it exactly, 103 MB at
+   * batch 32. Nothing reads them after layer1's backward. */
   NnConvShape stem = nn_conv_shape (B, 3, cfg->in_h, cfg->in_w, w, 7, 2, 3);
   if (cfg->training)
     m->grad_stem = arena_take (&p->acts, (size_t) B * w * stem.out_h * stem.out_w);
   plan_unit (p, &m->stem, "conv1", "bn1", NN_GROUP_STEM, 3, cfg->in_h, cfg->in_w, w, 7, 2, 3,
              true, p->infer_bufs[0], true, m->grad_stem);
+  if (cfg->training)
+    {
+      p->lent = m->grad_stem;
+      p->lent_cap = (size_t) B * w * stem.out_h * stem.out_w;
+      p->lent_used = 0;
+    }
   /* the stem's weights are small (64 x 147) and its columns large (147 x
    * 12544 per image at 224): split the output rows across threads, and im2col
    * a few rows at a time into cache. Tried on the stride-2 3x3 convs too:
@@ -526,6 +558,16 @@ plan (Planner *p)
   if (cfg->training)
     {
       m->dlogits = arena_take (&p->acts, (size_t) B * cfg->num_classes);
+      /* every Winograd unit's transform in one buffer (see Unit.wino_u) */
+      float *wino = p->wino_shared > 0 ? arena_take (&p->acts, p->wino_shared) : NULL;
+      m->stem.wino_u = m->stem.winograd ? wino : NULL;
+      for (int i = 0; i < 8; i++)
+        {
+          Unit *units[3] = { &m->blocks[i].conv1, &m->blocks[i].conv2, &m->blocks[i].down };
+          for (int k = 0; k < 3; k++)
+            if (units[k]->winograd)
+              units[k]->wino_u = wino;
+        }
     }
 }
 
@@ -1091,7 +1133,7 @@ wino_u_current (const NnResnet *m, const Unit *u)
 {
   if (u->wino_version != m->weights_version)
     return false;
-  return !m->cfg.training || u->wino_serial == m->forward_serial;
+  return !m->cfg.training || (u->wino_serial == m->forward_serial && m->wino_owner == u);
 }
 static double thread_cpu_seconds (void);
 
@@ -1659,6 +1701,7 @@ conv_forward_residual (NnResnet *m, Unit *u, const float *in, float *out, int B,
           run_job (m, &weights);
           u->wino_serial = m->forward_serial;
           u->wino_version = m->weights_version;
+          m->wino_owner = u;
         }
       if (u->wino_packed != NULL && wino_packed_pays (m, &u->shape, B)
           && u->wino_packed_version != m->weights_version)
@@ -2004,6 +2047,7 @@ conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int 
       run_job (m, &weights);
       u->wino_serial = m->forward_serial;
       u->wino_version = m->weights_version;
+      m->wino_owner = u;
     }
   run_job (m, &conv);
 }
