@@ -28,7 +28,9 @@ size_t nn_packed_len (int M, int K);
 /* Floats of one thread's scratch for a GEMM N columns wide. */
 size_t nn_packed_scratch_len (int N);
 
-/* Packs the panels [pb0, pb1) of the row-major (M, K) weight w:
+/* Packs the panels [pb0, pb1) of the row-major (M, K) weight w into packed,
+ * 64-byte aligned (the kernel loads a panel's 64 floats as four aligned
+ * registers):
  *   packed[(pb * K + k) * MR + r] = w[(pb * MR + r) * K + k]  (0 past row M) */
 void nn_packed_pack (float *packed, const float *w, int M, int K, int pb0, int pb1);
 
