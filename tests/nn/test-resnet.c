@@ -746,6 +746,37 @@ test_profile (void)
   nn_resnet_free (m);
 }
 
+/* Training's memory at 224, which the batch-32 memory target rests on: what
+ * each image adds, and what the Winograd weight transforms add. Per image the
+ * plan holds 5,243,392 floats of activations, gradients and max-pool indices,
+ * less the 802,816 of layer1's four BatchNorm inputs, which live in the stem's
+ * output buffer (idle from the max-pool to the stem's backward). The
+ * transforms share one buffer, layer4's size (16 x 512 x 512 floats), where
+ * one per unit took 16.8M floats. */
+static void
+test_training_memory (void)
+{
+  NnResnetConfig cfg = { .num_classes = 2, .width = 64, .batch = 8, .in_h = 224, .in_w = 224,
+                         .training = true, .threads = 1, .skip_init = true,
+                         .conv_algo = NN_CONV_ALGO_WINOGRAD };
+  size_t bytes[3];
+
+  for (int i = 0; i < 3; i++)
+    {
+      cfg.batch = i == 0 ? 8 : 16;
+      cfg.conv_algo = i == 2 ? NN_CONV_ALGO_IM2COL : NN_CONV_ALGO_WINOGRAD;
+      NnResnet *m = model_from (&cfg);
+      bytes[i] = nn_resnet_memory_bytes (m);
+      nn_resnet_free (m);
+    }
+  double per_image = (double) (bytes[1] - bytes[0]) / 8 / sizeof (float);
+  double winograd = ((double) bytes[1] - (double) bytes[2]) / sizeof (float);
+  g_test_message ("training at 224: %.0f floats per image; Winograd adds %.0f floats at "
+                  "batch 16 (%.1f MB in all)", per_image, winograd, bytes[1] / 1e6);
+  g_assert_cmpfloat (per_image, <, 4.6e6);
+  g_assert_cmpfloat (winograd, <, 12e6);
+}
+
 static void
 test_bad_config (void)
 {
@@ -775,6 +806,7 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/resnet/frozen-gets-no-update", test_frozen_gets_no_update);
   g_test_add_func ("/nn/resnet/forward-from-cache", test_forward_from_cache);
   g_test_add_func ("/nn/resnet/profile", test_profile);
+  g_test_add_func ("/nn/resnet/training-memory", test_training_memory);
   g_test_add_func ("/nn/resnet/bad-config", test_bad_config);
   return g_test_run ();
 }
