@@ -278,23 +278,29 @@ winograd_pays (const NnConvShape *s, int batch)
   return per_image >= 36 || batch * per_image >= NN_WINOGRAD_MIN_BATCH_TILES;
 }
 
-/* Whether a forward of B images multiplies u's packed weights: inference on a
- * CPU with the kernel, where the batch has few output positions (see
- * NN_PACKED_MAX_COLUMNS) */
+/* Packed weights (nn-packed.h): inference plans on a CPU with the kernel,
+ * unless turned off */
+static bool
+packed_on (const NnResnet *m)
+{
+  return !m->cfg.training && !m->cfg.unpacked_gemm && nn_packed_available ();
+}
+
+/* Whether a forward of B images multiplies u's packed weights: where the
+ * batch has few output positions (see NN_PACKED_MAX_COLUMNS) */
 static bool
 packed_pays (const NnResnet *m, const NnConvShape *s, int B)
 {
-  return !m->cfg.training && !m->cfg.unpacked_gemm && nn_packed_available ()
-         && (long) B * s->out_h * s->out_w <= NN_PACKED_MAX_COLUMNS;
+  return packed_on (m) && (long) B * s->out_h * s->out_w <= NN_PACKED_MAX_COLUMNS;
 }
 
+/* ... and Winograd's planes, where the batch has few tiles */
 static bool
 wino_packed_pays (const NnResnet *m, const NnConvShape *s, int B)
 {
   NnConvShape sb = *s;
   sb.batch = B;
-  return !m->cfg.training && !m->cfg.unpacked_gemm && nn_packed_available ()
-         && s->in_c >= NN_PACKED_WINO_MIN_C
+  return packed_on (m) && s->in_c >= NN_PACKED_WINO_MIN_C
          && nn_winograd_tiles (&sb) <= NN_PACKED_WINO_MAX_TILES;
 }
 

@@ -243,9 +243,9 @@ history_figures (const char *run)
 static void
 tiny_config (XlTrainConfig *cfg, XlTrainMode mode, const char *name)
 {
-  xl_train_config_init (cfg, mode);
+  small_config (cfg, mode, name);
+  g_free (cfg->data_path);
   cfg->data_path = g_strdup (tiny_dir);
-  cfg->out_dir = g_build_filename (tmp_root, name, NULL);
   cfg->width = 8;
   cfg->input_size = 32;
   cfg->resize = 36;
@@ -253,9 +253,6 @@ tiny_config (XlTrainConfig *cfg, XlTrainMode mode, const char *name)
   cfg->epochs = 2;
   cfg->max_batches = 3;
   cfg->patience = 0;
-  cfg->val_fraction = 0;
-  cfg->threads = 2;
-  cfg->seed = 5;
 }
 
 /* Runs cfg to its end; *ok says how it ended. */
