@@ -204,8 +204,12 @@ xl_cli_bench (int argc, char **argv)
   if (profile)
     print_profile (model, done, elapsed, threads);
   double ips = done * batch / elapsed;
-  g_print ("%d batches in %.2f s (%.1f ms/batch)%s%s\n", done, elapsed, 1000 * elapsed / done,
-           train ? "" : ", BatchNorm folded", gray ? ", gray films: the stem on one channel" : "");
+  const char *kernel = nn_resnet_packed_kernel (model);
+  g_autofree char *packed = kernel != NULL ? g_strdup_printf (", packed weights: %s kernel", kernel)
+                                           : NULL;
+  g_print ("%d batches in %.2f s (%.1f ms/batch)%s%s%s\n", done, elapsed, 1000 * elapsed / done,
+           train ? "" : ", BatchNorm folded", gray ? ", gray films: the stem on one channel" : "",
+           packed != NULL ? packed : "");
   if (train)
     g_print ("last loss %.4f, model blocks %.0f MB\n", loss,
              (double) nn_resnet_memory_bytes (model) / 1e6);

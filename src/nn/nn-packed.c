@@ -9,9 +9,19 @@
  * with the weights cold in L3 as in the network: OpenBLAS 98 GFLOP/s, this
  * kernel 124 with blocks of 512 steps, 166 with the prefetch, 172 with blocks
  * of 96 (194 with every operand warm in cache).
+ *
+ * CPUs without AVX-512 (most desktop and laptop parts) run an AVX2 + FMA
+ * kernel on the same packing: 16 rows by 6 columns in registers, each column
+ * group taken by the panel's four 16-row quarters in turn. Measured on this
+ * AVX-512 machine (NN_PACKED=avx2), batch 1, 2 threads: layer4's 3x3 convs
+ * at 155 GFLOP/s (~90% of the AVX2 units' peak), against 238 with AVX-512.
+ * With OpenBLAS also held to its AVX2 code (OPENBLAS_CORETYPE=Haswell, as on
+ * such a CPU) the model's batch-1 inference ran at 60.4 img/s, against 54.5
+ * on OpenBLAS alone.
  */
 #include "nn-packed.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 size_t
@@ -80,9 +90,10 @@ panel_epilogue (float *out, const float *scratch, const float *bias, const float
 
 /* panel_product in plain C: correct everywhere, fast nowhere */
 static void
-panel_product_plain (float *scratch, const float *packed, int pb, int K, const float *col,
-                     size_t ldcol, int n0, int n1)
+panel_product_plain (float *scratch, const float *packed, int pb, int pb_end, int K,
+                     const float *col, size_t ldcol, int n0, int n1)
 {
+  (void) pb_end;
   const float *p = packed + (size_t) pb * K * NN_PACKED_MR;
 
   memset (scratch, 0, (size_t) (n1 - n0) * NN_PACKED_MR * sizeof (float));
@@ -100,19 +111,21 @@ panel_product_plain (float *scratch, const float *packed, int pb, int K, const f
 #include <immintrin.h>
 
 #define NN_AVX512 __attribute__ ((target ("avx512f")))
+#define NN_AVX2 __attribute__ ((target ("avx2,fma")))
 
 /* libgcc reads the CPU's features once, before main (no lock needed here);
- * they include whether the system saves AVX-512 registers */
+ * they include whether the system saves AVX-512 (or AVX) registers */
 static bool
-avx512_kernel (void)
+kernel_supported (NnPackedKernel kernel)
 {
-  return __builtin_cpu_supports ("avx512f");
-}
-
-bool
-nn_packed_available (void)
-{
-  return avx512_kernel ();
+  switch (kernel)
+    {
+    case NN_PACKED_KERNEL_AVX512: return __builtin_cpu_supports ("avx512f");
+    case NN_PACKED_KERNEL_AVX2:
+      return __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
+    case NN_PACKED_KERNEL_PLAIN: return true;
+    }
+  return false;
 }
 
 /* scratch[n * 64 + r] (+)= sum over kc steps of p[k * 64 + r] * b[k * ldb + n]
@@ -170,16 +183,11 @@ kernel_cols (float *scratch, const float *p, const float *b, size_t ldb, int kc,
 /* scratch[(n - n0) * 64 + r] = sum over k of panel pb's row r times col[k][n],
  * for the columns [n0, n1) */
 static void
-panel_product (float *scratch, const float *packed, int pb, int pb_end, int K,
-               const float *col, size_t ldcol, int n0, int n1)
+panel_product_avx512 (float *scratch, const float *packed, int pb, int pb_end, int K,
+                      const float *col, size_t ldcol, int n0, int n1)
 {
   const size_t panel = (size_t) K * NN_PACKED_MR;
 
-  if (!avx512_kernel ())
-    {
-      panel_product_plain (scratch, packed, pb, K, col, ldcol, n0, n1);
-      return;
-    }
   for (int k0 = 0; k0 < K; k0 += NN_PACKED_KC)
     {
       const int kc = K - k0 < NN_PACKED_KC ? K - k0 : NN_PACKED_KC;
@@ -199,22 +207,174 @@ panel_product (float *scratch, const float *packed, int pb, int pb_end, int K,
     }
 }
 
-#else /* no AVX-512 kernel on this architecture */
+/* AVX2 has 16 registers of 8 floats: the kernel holds 16 of a panel's 64 rows
+ * by NN_AVX2_NR columns (12 registers), 2 for the weights, 1 for the
+ * broadcast column value. scratch and p point at the 16 rows' first. */
+#define NN_AVX2_NR 6
+
+NN_AVX2 static inline __attribute__ ((always_inline)) void
+kernel_avx2 (float *scratch, const float *p, const float *b, size_t ldb, int kc, bool first,
+             const char *pf, const int nr)
+{
+  __m256 c[NN_AVX2_NR][2];
+
+  for (int j = 0; j < nr; j++)
+    for (int i = 0; i < 2; i++)
+      c[j][i] = first ? _mm256_setzero_ps () : _mm256_load_ps (scratch + j * 64 + i * 8);
+  for (int k = 0; k < kc; k++)
+    {
+      __m256 a0 = _mm256_load_ps (p), a1 = _mm256_load_ps (p + 8);
+      for (int j = 0; j < nr; j++)
+        {
+          __m256 bj = _mm256_broadcast_ss (b + j);
+          c[j][0] = _mm256_fmadd_ps (a0, bj, c[j][0]);
+          c[j][1] = _mm256_fmadd_ps (a1, bj, c[j][1]);
+        }
+      if (pf != NULL)
+        {
+          _mm_prefetch (pf, _MM_HINT_T1);
+          pf += 64;
+        }
+      p += NN_PACKED_MR;
+      b += ldb;
+    }
+  for (int j = 0; j < nr; j++)
+    for (int i = 0; i < 2; i++)
+      _mm256_store_ps (scratch + j * 64 + i * 8, c[j][i]);
+}
+
+NN_AVX2 static void
+kernel_avx2_cols (float *scratch, const float *p, const float *b, size_t ldb, int kc,
+                  bool first, const char *pf, int nr)
+{
+  switch (nr)
+    {
+    case 6: kernel_avx2 (scratch, p, b, ldb, kc, first, pf, 6); break;
+    case 5: kernel_avx2 (scratch, p, b, ldb, kc, first, pf, 5); break;
+    case 4: kernel_avx2 (scratch, p, b, ldb, kc, first, pf, 4); break;
+    case 3: kernel_avx2 (scratch, p, b, ldb, kc, first, pf, 3); break;
+    case 2: kernel_avx2 (scratch, p, b, ldb, kc, first, pf, 2); break;
+    default: kernel_avx2 (scratch, p, b, ldb, kc, first, pf, 1); break;
+    }
+}
+
+/* panel_product_avx512's blocks, each column group taken by the four
+ * 16-row quarters of the panel in turn while its values are in L1 */
+static void
+panel_product_avx2 (float *scratch, const float *packed, int pb, int pb_end, int K,
+                    const float *col, size_t ldcol, int n0, int n1)
+{
+  const size_t panel = (size_t) K * NN_PACKED_MR;
+
+  for (int k0 = 0; k0 < K; k0 += NN_PACKED_KC)
+    {
+      const int kc = K - k0 < NN_PACKED_KC ? K - k0 : NN_PACKED_KC;
+      const float *p = packed + pb * panel + (size_t) k0 * NN_PACKED_MR;
+      const float *next = k0 + kc < K ? p + (size_t) kc * NN_PACKED_MR
+                          : pb + 1 < pb_end ? packed + (pb + 1) * panel : NULL;
+      for (int n = n0, pass = 0; n < n1; n += NN_AVX2_NR, pass++)
+        {
+          const int nr = n1 - n < NN_AVX2_NR ? n1 - n : NN_AVX2_NR;
+          for (int r = 0; r < NN_PACKED_MR; r += 16)
+            {
+              const char *pf = next != NULL && pass < 4 && r == 0
+                                 ? (const char *) next + (size_t) pass * kc * 64 : NULL;
+              kernel_avx2_cols (scratch + (size_t) (n - n0) * NN_PACKED_MR + r, p + r,
+                                col + (size_t) k0 * ldcol + n, ldcol, kc, k0 == 0, pf, nr);
+            }
+        }
+    }
+}
+
+static NnPackedKernel
+best_kernel (void)
+{
+  return kernel_supported (NN_PACKED_KERNEL_AVX512) ? NN_PACKED_KERNEL_AVX512
+         : kernel_supported (NN_PACKED_KERNEL_AVX2) ? NN_PACKED_KERNEL_AVX2
+                                                    : NN_PACKED_KERNEL_PLAIN;
+}
+
+#else /* no vector kernel on this architecture */
+
+static bool
+kernel_supported (NnPackedKernel kernel)
+{
+  return kernel == NN_PACKED_KERNEL_PLAIN;
+}
+
+static NnPackedKernel
+best_kernel (void)
+{
+  return NN_PACKED_KERNEL_PLAIN;
+}
+
+#define panel_product_avx512 panel_product_plain
+#define panel_product_avx2 panel_product_plain
+
+#endif
+
+/* the process's kernel: -1 until first asked for or chosen */
+static _Atomic int chosen_kernel = -1;
+
+NnPackedKernel
+nn_packed_kernel (void)
+{
+  int k = atomic_load_explicit (&chosen_kernel, memory_order_relaxed);
+  if (k < 0)
+    {
+      k = (int) best_kernel ();
+      int unset = -1;
+      /* a concurrent nn_packed_set_kernel wins */
+      if (!atomic_compare_exchange_strong (&chosen_kernel, &unset, k))
+        k = unset;
+    }
+  return (NnPackedKernel) k;
+}
+
+bool
+nn_packed_set_kernel (NnPackedKernel kernel)
+{
+  if (!kernel_supported (kernel))
+    return false;
+  atomic_store (&chosen_kernel, (int) kernel);
+  return true;
+}
+
+const char *
+nn_packed_kernel_name (NnPackedKernel kernel)
+{
+  switch (kernel)
+    {
+    case NN_PACKED_KERNEL_AVX512: return "AVX-512";
+    case NN_PACKED_KERNEL_AVX2: return "AVX2";
+    case NN_PACKED_KERNEL_PLAIN: break;
+    }
+  return "plain C";
+}
 
 bool
 nn_packed_available (void)
 {
-  return false;
+  return nn_packed_kernel () != NN_PACKED_KERNEL_PLAIN;
 }
 
 static void
 panel_product (float *scratch, const float *packed, int pb, int pb_end, int K,
                const float *col, size_t ldcol, int n0, int n1)
 {
-  panel_product_plain (scratch, packed, pb, K, col, ldcol, n0, n1);
+  switch (nn_packed_kernel ())
+    {
+    case NN_PACKED_KERNEL_AVX512:
+      panel_product_avx512 (scratch, packed, pb, pb_end, K, col, ldcol, n0, n1);
+      break;
+    case NN_PACKED_KERNEL_AVX2:
+      panel_product_avx2 (scratch, packed, pb, pb_end, K, col, ldcol, n0, n1);
+      break;
+    case NN_PACKED_KERNEL_PLAIN:
+      panel_product_plain (scratch, packed, pb, pb_end, K, col, ldcol, n0, n1);
+      break;
+    }
 }
-
-#endif
 
 void
 nn_packed_conv (float *out, const float *packed, const float *col, size_t ldcol, int n0,

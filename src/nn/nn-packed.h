@@ -7,8 +7,9 @@
  * packed once (nn_packed_pack) into panels of NN_PACKED_MR output channels,
  * and an AVX-512 kernel multiplies them with im2col's columns as they are.
  *
- * Only on x86-64 CPUs with AVX-512F (checked at run time); elsewhere
- * nn_packed_available () is false and the model keeps OpenBLAS.
+ * The kernel is chosen at run time: AVX-512F where the CPU has it, else
+ * AVX2 + FMA (most desktop and laptop CPUs); on others nn_packed_available ()
+ * is false and the model keeps OpenBLAS.
  */
 #pragma once
 
@@ -19,7 +20,27 @@
 #define NN_PACKED_NR 7     /* columns per kernel call: 49 = 7 x 7 at layer4 */
 #define NN_PACKED_KC 96    /* reduction steps per block: a panel block is 24 KB */
 
-/* Whether this CPU runs the packed kernel. */
+/* The products' kernels */
+typedef enum
+{
+  NN_PACKED_KERNEL_PLAIN,    /* plain C: correct everywhere, fast nowhere */
+  NN_PACKED_KERNEL_AVX2,     /* AVX2 + FMA: 16 x 6 outputs in 12 registers */
+  NN_PACKED_KERNEL_AVX512,   /* AVX-512F: 64 x 7 outputs in 28 registers */
+} NnPackedKernel;
+
+/* The kernel the products run: the fastest this CPU has, unless
+ * nn_packed_set_kernel chose another. */
+NnPackedKernel nn_packed_kernel (void);
+
+/* Chooses the kernel for the whole process, for tests and benchmarks (the
+ * model's NN_PACKED=avx2 setting runs the AVX2 kernel on an AVX-512 CPU);
+ * false, and nothing changed, where the CPU lacks it. */
+bool nn_packed_set_kernel (NnPackedKernel kernel);
+
+/* "plain C", "AVX2" or "AVX-512" */
+const char *nn_packed_kernel_name (NnPackedKernel kernel);
+
+/* Whether this CPU runs a vector kernel (and packing pays). */
 bool nn_packed_available (void);
 
 /* Floats of a packed (M, K) weight: M rounded up to NN_PACKED_MR, times K. */

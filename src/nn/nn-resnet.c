@@ -617,9 +617,13 @@ nn_resnet_new (NnResnet **out, const NnResnetConfig *cfg, NnError *err)
       m->cfg.conv_algo = algo != NULL && strcmp (algo, "im2col") == 0 ? NN_CONV_ALGO_IM2COL
                                                                      : NN_CONV_ALGO_WINOGRAD;
     }
+  /* NN_PACKED=0: OpenBLAS only; NN_PACKED=avx2: the AVX2 kernel, to measure
+   * on an AVX-512 CPU what most desktop CPUs run (see nn-packed.h) */
   const char *packed_env = getenv ("NN_PACKED");
   if (packed_env != NULL && strcmp (packed_env, "0") == 0)
     m->cfg.unpacked_gemm = true;
+  else if (packed_env != NULL && strcmp (packed_env, "avx2") == 0)
+    nn_packed_set_kernel (NN_PACKED_KERNEL_AVX2);
 
   /* pass 1: count */
   memset (&p, 0, sizeof p);
@@ -754,6 +758,12 @@ const NnResnetConfig *
 nn_resnet_config (const NnResnet *m)
 {
   return &m->cfg;
+}
+
+const char *
+nn_resnet_packed_kernel (const NnResnet *m)
+{
+  return packed_on (m) ? nn_packed_kernel_name (nn_packed_kernel ()) : NULL;
 }
 
 size_t

@@ -212,6 +212,11 @@ const NnProfileEntry *nn_resnet_profile (const NnResnet *model, int *n_entries);
 /* Bytes this model holds in its planned blocks. */
 size_t nn_resnet_memory_bytes (const NnResnet *model);
 
+/* The kernel of this model's GEMMs on packed weights (nn-packed.h), or NULL
+ * where it multiplies with OpenBLAS only (training, NN_PACKED=0, a CPU
+ * without a vector kernel). */
+const char *nn_resnet_packed_kernel (const NnResnet *model);
+
 /* ---- weights (nn-resnet-io.c) ---- */
 
 typedef enum {

@@ -1,6 +1,6 @@
 /* GEMMs on packed weights (nn-packed.h) against a reference in double, and
- * Winograd on packed planes against Winograd through OpenBLAS. On a CPU
- * without AVX-512 the same functions run their plain C product. */
+ * Winograd on packed planes against Winograd through OpenBLAS, with each
+ * kernel this CPU runs (the others are skipped). */
 #include "config.h"
 
 #include <string.h>
@@ -8,6 +8,20 @@
 #include "nn-layers.h"
 #include "nn-packed.h"
 #include "test-common.h"
+
+/* Runs the test with the kernel in data, or skips it; false when skipped */
+static bool
+use_kernel (gconstpointer data)
+{
+  NnPackedKernel kernel = (NnPackedKernel) GPOINTER_TO_INT (data);
+  if (!nn_packed_set_kernel (kernel))
+    {
+      g_test_skip ("this CPU lacks the kernel");
+      return false;
+    }
+  g_assert_cmpint (nn_packed_kernel (), ==, kernel);
+  return true;
+}
 
 static float *
 aligned_floats (size_t n)
@@ -69,8 +83,10 @@ packed_conv_error (int M, int K, int B, int ohw, bool bias_on, bool res_on, bool
 }
 
 static void
-test_packed_conv (void)
+test_packed_conv (gconstpointer kernel)
 {
+  if (!use_kernel (kernel))
+    return;
   /* partial panels (M 100, 130), reductions around the kernel's 96-step
    * blocks, column counts around its 7-column groups, several images */
   static const int cases[][4] = {
@@ -87,14 +103,16 @@ test_packed_conv (void)
                                                 flags & 4));
       }
   g_test_message ("packed conv (%s): relative error %.3g",
-                  nn_packed_available () ? "AVX-512 kernel" : "plain C", worst);
+                  nn_packed_kernel_name (nn_packed_kernel ()), worst);
   g_assert_cmpfloat (worst, <, 1e-5);
 }
 
 /* NaN stays NaN through the bias, the residual and the ReLU, as in PyTorch */
 static void
-test_packed_nan (void)
+test_packed_nan (gconstpointer kernel)
 {
+  if (!use_kernel (kernel))
+    return;
   const int M = 64, K = 5, N = 3;
   float w[64 * 5], col[5 * 3], out[64 * 3];
   float *packed = aligned_floats (nn_packed_len (M, K));
@@ -117,8 +135,10 @@ test_packed_nan (void)
 
 /* nn_packed_gemm: a plain product, rows of the panel range only, strided */
 static void
-test_packed_gemm (void)
+test_packed_gemm (gconstpointer kernel)
 {
+  if (!use_kernel (kernel))
+    return;
   const int M = 150, K = 130, N = 20, ldb = 23, ldc = 29;
   float *a = g_new (float, (size_t) M * K), *b = g_new (float, (size_t) K * ldb);
   float *c = g_new0 (float, (size_t) M * ldc);
@@ -159,8 +179,10 @@ test_packed_gemm (void)
  * six-loop convolution in test-layers), split by panels as the model's
  * threads split it, with bias, residual and ReLU */
 static void
-test_packed_winograd (void)
+test_packed_winograd (gconstpointer kernel)
 {
+  if (!use_kernel (kernel))
+    return;
   const int B = 1, C = 70, OC = 130, H = 9, W = 13;
   NnConvShape s = nn_conv_shape (B, C, H, W, OC, 3, 1, 1);
   const long tiles = nn_winograd_tiles (&s);
@@ -206,10 +228,33 @@ test_packed_winograd (void)
 int
 main (int argc, char **argv)
 {
+  static const struct
+  {
+    const char *path;
+    GTestDataFunc func;
+  } tests[] = {
+    { "conv", test_packed_conv },
+    { "nan", test_packed_nan },
+    { "gemm", test_packed_gemm },
+    { "winograd", test_packed_winograd },
+  };
+  static const struct
+  {
+    const char *name;
+    NnPackedKernel kernel;
+  } kernels[] = {
+    { "plain", NN_PACKED_KERNEL_PLAIN },
+    { "avx2", NN_PACKED_KERNEL_AVX2 },
+    { "avx512", NN_PACKED_KERNEL_AVX512 },
+  };
+
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/nn/packed/conv", test_packed_conv);
-  g_test_add_func ("/nn/packed/nan", test_packed_nan);
-  g_test_add_func ("/nn/packed/gemm", test_packed_gemm);
-  g_test_add_func ("/nn/packed/winograd", test_packed_winograd);
+  for (size_t k = 0; k < G_N_ELEMENTS (kernels); k++)
+    for (size_t t = 0; t < G_N_ELEMENTS (tests); t++)
+      {
+        g_autofree char *path = g_strdup_printf ("/nn/packed/%s/%s", kernels[k].name,
+                                                 tests[t].path);
+        g_test_add_data_func (path, GINT_TO_POINTER (kernels[k].kernel), tests[t].func);
+      }
   return g_test_run ();
 }
