@@ -95,7 +95,7 @@ xl_cli_bench (int argc, char **argv)
     { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "Time to measure for when --iters is not given (10)", "SEC" },
     { "warmup", 0, 0, G_OPTION_ARG_INT, &warmup, "Untimed batches first (2)", "N" },
     { "profile", 'p', 0, G_OPTION_ARG_NONE, &profile, "Time every layer: ms per batch and GFLOP/s against sgemm's measured peak", NULL },
-    { "gray", 0, 0, G_OPTION_ARG_NONE, &gray, "Inference on gray films, as the data pipeline makes them (one gray value through three normalized channels): the stem reads one channel", NULL },
+    { "gray", 0, 0, G_OPTION_ARG_NONE, &gray, "Gray films, as the data pipeline makes them (one gray value through three normalized channels): the stem reads one channel", NULL },
     { "width", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &width, "Base width (64)", "W" },
     { NULL }
   };
@@ -147,11 +147,6 @@ xl_cli_bench (int argc, char **argv)
   float *input = g_new (float, n_in);
   int *labels = g_new (int, batch);
   GRand *rand = g_rand_new_with_seed (1);
-  if (gray && train)
-    {
-      g_printerr ("xraylab-cli bench: --gray is for --mode infer\n");
-      return XL_CLI_EXIT_USAGE;
-    }
   if (gray)
     {
       nn_resnet_set_gray_input (model, mean, std, NULL);

@@ -160,7 +160,12 @@ struct NnResnet {
    * the last term over the taps inside the image (padding is zero in every
    * channel). weight and bias hold the first term's kernel and the folded
    * bias plus the second term with every tap inside; corr takes away, per
-   * output channel and class of border row and column, the taps outside. */
+   * output channel and class of border row and column, the taps outside.
+   * Training takes the weight gradient from channel 0 as well:
+   *   dW_c = a_c * (dY x channel 0's columns) + b_c * (dY summed over the
+   * outputs where each tap is inside),
+   * the first term a GEMM a third the size, the second from dY's sums per
+   * class of border row and column (dw_p and dw_r, per task). */
   struct {
     bool on;
     double a[3], b[3];
@@ -168,7 +173,10 @@ struct NnResnet {
     float *bias;                     /* (OC) */
     float *corr;                     /* (OC, n_rows, n_cols): class 0 is inside */
     int *row_class, *col_class;      /* (OH), (OW) */
+    unsigned *row_mask, *col_mask;   /* per class: the taps outside, one bit each */
     int n_rows, n_cols;
+    float *dw_p;                     /* training: (tasks, OC, KH*KW) */
+    double *dw_r;                    /* training: (tasks, OC, n_rows, n_cols) */
     bool current;                    /* made from the weights of `version` */
     unsigned long version;
   } gray;
@@ -750,6 +758,10 @@ nn_resnet_free (NnResnet *m)
   free (m->gray.corr);
   free (m->gray.row_class);
   free (m->gray.col_class);
+  free (m->gray.row_mask);
+  free (m->gray.col_mask);
+  free (m->gray.dw_p);
+  free (m->gray.dw_r);
   nn_pool_free (m->pool);
   free (m);
 }
@@ -958,8 +970,9 @@ typedef enum {
   JOB_CONV_FORWARD,
   JOB_IM2COL,            /* fewer images than threads: im2col split by channels, */
   JOB_CONV_ROWS,         /* then the GEMM split by output channels */
-  JOB_STEM_GRAY,         /* the folded stem on gray films: as JOB_CONV_OUTROWS on
+  JOB_STEM_GRAY,         /* the stem on gray films: as JOB_CONV_OUTROWS on
                             channel 0, then the gray bias and border corrections */
+  JOB_STEM_GRAY_DWEIGHT, /* its weight gradient's two parts, by images */
   JOB_CONV_OUTROWS,      /* the batch's output rows split across threads, im2col
                             and GEMM a few rows at a time */
   JOB_PACK_WEIGHTS,      /* inference: a unit's weights packed, by panels, */
@@ -1044,20 +1057,21 @@ gray_border_classes (int n_out, int n_in, int kernel, int stride, int pad, int *
   return n;
 }
 
-/* Makes gray's kernel, bias and border corrections from the folded stem. */
+/* Makes gray's kernel, bias and border corrections from the stem (folded, or
+ * without a bias in training). */
 static void
 gray_stem_tables (NnResnet *m)
 {
   const Unit *u = &m->stem;
   const NnConvShape *s = &u->shape;
   const int OC = s->out_c, KH = s->kernel_h, KW = s->kernel_w, KK = KH * KW;
-  unsigned row_mask[64 + 1], col_mask[64 + 1];
+  const unsigned *row_mask = m->gray.row_mask, *col_mask = m->gray.col_mask;
   int nr, nc;
 
   nr = gray_border_classes (s->out_h, s->in_h, KH, s->stride, s->pad, m->gray.row_class,
-                            row_mask);
+                            m->gray.row_mask);
   nc = gray_border_classes (s->out_w, s->in_w, KW, s->stride, s->pad, m->gray.col_class,
-                            col_mask);
+                            m->gray.col_mask);
   m->gray.n_rows = nr;
   m->gray.n_cols = nc;
   for (int o = 0; o < OC; o++)
@@ -1077,7 +1091,7 @@ gray_stem_tables (NnResnet *m)
           q[t] = c0;
           inside += c0;
         }
-      m->gray.bias[o] = (float) (u->bias[o] + inside);
+      m->gray.bias[o] = (float) ((u->bias != NULL ? u->bias[o] : 0) + inside);
       for (int rc = 0; rc < nr; rc++)
         for (int cc = 0; cc < nc; cc++)
           {
@@ -1202,6 +1216,98 @@ stem_gray_task (NnResnet *m, const Job *j, int task, int T, int thread)
     }
 }
 
+/* JOB_STEM_GRAY_DWEIGHT: this task's images into its own parts of the
+ * weight gradient (see NnResnet.gray): channel 0's GEMM, and dY's sums per
+ * output channel and class of border row and column */
+static void
+stem_gray_dweight_task (NnResnet *m, const Job *j, int task, int T, int thread)
+{
+  NnConvShape one = j->u->shape;
+  const int OC = one.out_c, OW = one.out_w, KK = one.kernel_h * one.kernel_w;
+  const int nr = m->gray.n_rows, nc = m->gray.n_cols;
+  const size_t in_stride = (size_t) one.in_c * one.in_h * one.in_w;
+  const size_t ohw = (size_t) one.out_h * OW;
+  float *p = m->gray.dw_p + (size_t) task * OC * KK;
+  double *r = m->gray.dw_r + (size_t) task * OC * nr * nc;
+  float *ws = m->ws + (size_t) thread * m->ws_per_thread;
+  long b0, b1;
+
+  one.in_c = 1;
+  one.batch = 1;
+  memset (p, 0, (size_t) OC * KK * sizeof (float));
+  memset (r, 0, (size_t) OC * nr * nc * sizeof (double));
+  nn_split_range (j->B, T, task, &b0, &b1);
+  for (long b = b0; b < b1; b++)
+    {
+      const float *dy = j->dout + (size_t) b * OC * ohw;
+      nn_conv2d_backward (NULL, p, dy, j->in + (size_t) b * in_stride, NULL, &one, ws,
+                          m->ws_per_thread);
+      for (int o = 0; o < OC; o++)
+        for (int y = 0; y < one.out_h; y++)
+          {
+            const float *row = dy + (size_t) o * ohw + (size_t) y * OW;
+            double *ro = r + ((size_t) o * nr + (size_t) m->gray.row_class[y]) * nc;
+            /* eight running sums, so that the loop vectorizes (one would
+             * wait on every addition: 20 ms of a batch of 32) */
+            float lane[8] = { 0 }, sum = 0;
+            int x0 = 0;
+            for (; x0 + 8 <= OW; x0 += 8)
+              for (int l = 0; l < 8; l++)
+                lane[l] += row[x0 + l];
+            for (int l = 0; l < 8; l++)
+              sum += lane[l];
+            for (int x = x0; x < OW; x++)
+              sum += row[x];
+            for (int x = 0; x < OW; x++)
+              if (m->gray.col_class[x] != 0)
+                {
+                  ro[m->gray.col_class[x]] += row[x];
+                  sum -= row[x];
+                }
+            ro[0] += sum;
+          }
+    }
+}
+
+/* The stem's weight gradient from the tasks' parts:
+ *   dW[o, c, t] += a_c * P[o, t] + b_c * (the sums over the classes where t is inside) */
+static void
+stem_gray_dweight_finish (NnResnet *m)
+{
+  const Unit *u = &m->stem;
+  const NnConvShape *s = &u->shape;
+  const int OC = s->out_c, KW = s->kernel_w, KK = s->kernel_h * KW, T = m->threads;
+  const int nr = m->gray.n_rows, nc = m->gray.n_cols;
+
+  for (int o = 0; o < OC; o++)
+    for (int t = 0; t < KK; t++)
+      {
+        double pt = 0, qt = 0;
+        for (int k = 0; k < T; k++)
+          {
+            pt += m->gray.dw_p[((size_t) k * OC + o) * KK + t];
+            const double *r = m->gray.dw_r + ((size_t) k * OC + o) * nr * nc;
+            for (int rc = 0; rc < nr; rc++)
+              for (int cc = 0; cc < nc; cc++)
+                if (!(m->gray.row_mask[rc] >> (t / KW) & 1u)
+                    && !(m->gray.col_mask[cc] >> (t % KW) & 1u))
+                  qt += r[rc * nc + cc];
+          }
+        for (int c = 0; c < 3; c++)
+          u->dweight[((size_t) o * 3 + c) * KK + t] += (float) (m->gray.a[c] * pt
+                                                                + m->gray.b[c] * qt);
+      }
+}
+
+/* Whether the stem convolves channel 0 alone: gray films declared, and
+ * workspace for one output row's columns */
+static bool
+stem_gray (const NnResnet *m, const Unit *u)
+{
+  return u == &m->stem && m->gray.on
+         && m->ws_per_thread >= (size_t) u->shape.kernel_h * u->shape.kernel_w * u->shape.out_w;
+}
+
 static void
 job_task_run (void *ctx, int task, int thread)
 {
@@ -1271,6 +1377,9 @@ job_task_run (void *ctx, int task, int thread)
       }
     case JOB_STEM_GRAY:
       stem_gray_task (m, j, task, T, thread);
+      break;
+    case JOB_STEM_GRAY_DWEIGHT:
+      stem_gray_dweight_task (m, j, task, T, thread);
       break;
     case JOB_IM2COL:
     case JOB_CONV_ROWS:
@@ -1573,6 +1682,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
     [JOB_ZERO] = "zero/copy", [JOB_COPY] = "zero/copy", [JOB_OPTIM] = "optimizer",
   };
   bool backward = job->kind == JOB_CONV_BACKWARD || job->kind == JOB_SUM_WEIGHT_GRADS
+                  || job->kind == JOB_STEM_GRAY_DWEIGHT
                   || job->kind == JOB_WINO_BACKWARD || job->kind == JOB_WINO_DWEIGHT
                   || job->kind == JOB_WINO_DWEIGHT_SUM
                   || (job->kind == JOB_WINO_WEIGHTS && job->backward)
@@ -1585,6 +1695,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
 
   if (job->u != NULL && (job->kind == JOB_CONV_FORWARD || job->kind == JOB_CONV_BACKWARD
                          || job->kind == JOB_CONV_OUTROWS || job->kind == JOB_STEM_GRAY
+                         || job->kind == JOB_STEM_GRAY_DWEIGHT
                          || job->kind == JOB_SUM_WEIGHT_GRADS || job->kind == JOB_IM2COL
                          || job->kind == JOB_CONV_ROWS || job->kind == JOB_WINO_WEIGHTS
                          || job->kind == JOB_PACK_WEIGHTS || job->kind == JOB_PACKED_CONV
@@ -1608,6 +1719,8 @@ profile_job (NnResnet *m, const Job *job, double seconds)
         flop = 2 * macs;
       else if (job->kind == JOB_CONV_BACKWARD)
         flop = 2 * macs * (job->din != NULL ? 2 : 1);
+      else if (job->kind == JOB_STEM_GRAY_DWEIGHT)
+        flop = 2 * macs;        /* the three channels' gradient, as above */
     }
   else if (job->u != NULL)
     name = job->u->bn_name;
@@ -1763,22 +1876,23 @@ conv_forward (NnResnet *m, Unit *u, const float *in, float *out, int B, bool rel
 static void
 unit_forward (NnResnet *m, Unit *u, const float *in, int B, bool bn_train)
 {
-  if (m->folded && u == &m->stem && m->gray.on
-      && m->ws_per_thread >= (size_t) u->shape.kernel_h * u->shape.kernel_w * u->shape.out_w)
+  if (stem_gray (m, u))
     {
       if (!m->gray.current || m->gray.version != m->weights_version)
         gray_stem_tables (m);
-      Job conv = { .kind = JOB_STEM_GRAY, .u = u, .B = B, .in = in, .out = u->out,
-                   .relu = u->relu };
+      Job conv = { .kind = JOB_STEM_GRAY, .u = u, .B = B, .in = in,
+                   .out = m->folded ? u->out : u->conv_out, .relu = m->folded && u->relu };
       run_job (m, &conv);
-      return;
+      if (m->folded)
+        return;
     }
-  if (m->folded)
+  else if (m->folded)
     {
       conv_forward (m, u, in, u->out, B, u->relu);
       return;
     }
-  conv_forward (m, u, in, u->conv_out, B, false);
+  else
+    conv_forward (m, u, in, u->conv_out, B, false);
   Job bn = { .kind = bn_train ? JOB_BN_TRAIN : JOB_BN_EVAL, .u = u, .B = B, .in = u->conv_out,
              .out = u->out, .relu = u->relu };
   run_job (m, &bn);
@@ -2079,6 +2193,14 @@ unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, i
   Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
              .dout = dout };
   run_job (m, &bn);
+  if (din == NULL && stem_gray (m, u) && m->gray.dw_p != NULL)
+    {
+      /* gray films: the weight gradient from channel 0 (see NnResnet.gray) */
+      Job dweight = { .kind = JOB_STEM_GRAY_DWEIGHT, .u = u, .B = B, .in = in, .dout = dout };
+      run_job (m, &dweight);
+      stem_gray_dweight_finish (m);
+      return;
+    }
   if (u->winograd && winograd_pays (&u->shape, B))
     {
       Job dweight = { .kind = JOB_WINO_DWEIGHT, .u = u, .B = B, .in = in, .dout = dout };
@@ -2423,8 +2545,19 @@ nn_resnet_set_gray_input (NnResnet *m, const float mean[3], const float std[3], 
                                     * sizeof (float));
       m->gray.row_class = aligned_block ((size_t) s->out_h * sizeof (int));
       m->gray.col_class = aligned_block ((size_t) s->out_w * sizeof (int));
+      m->gray.row_mask = aligned_block ((size_t) (s->out_h + 1) * sizeof (unsigned));
+      m->gray.col_mask = aligned_block ((size_t) (s->out_w + 1) * sizeof (unsigned));
+      if (m->cfg.training)
+        {
+          m->gray.dw_p = aligned_block ((size_t) m->threads * s->out_c * (size_t) KK
+                                        * sizeof (float));
+          m->gray.dw_r = aligned_block ((size_t) m->threads * s->out_c * (size_t) max_rows
+                                        * (size_t) max_cols * sizeof (double));
+        }
       if (m->gray.weight == NULL || m->gray.bias == NULL || m->gray.corr == NULL
-          || m->gray.row_class == NULL || m->gray.col_class == NULL)
+          || m->gray.row_class == NULL || m->gray.col_class == NULL
+          || m->gray.row_mask == NULL || m->gray.col_mask == NULL
+          || (m->cfg.training && (m->gray.dw_p == NULL || m->gray.dw_r == NULL)))
         return nn_error_set (err, NN_ERR_NOMEM, "not enough memory for the gray stem");
     }
   /* x_c = (g - mean_c) / std_c and x_0 = (g - mean_0) / std_0 give

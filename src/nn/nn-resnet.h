@@ -184,11 +184,11 @@ NnStatus nn_resnet_fold_batchnorm (NnResnet *model, NnError *err);
 
 /* Declares that every input from now on is a gray film normalized per
  * channel: channel c = (g - mean[c]) / std[c] of one gray image g, as the
- * data pipeline makes them. A folded model then runs its stem on channel 0
- * alone, with the other two channels' share folded into its kernel and a
- * bias that knows the padding: a third of the stem's multiply-adds, the same
- * result up to rounding. Unfolded forwards ignore it. NULL mean or std turns
- * it off. */
+ * data pipeline makes them. The model then runs its stem on channel 0 alone,
+ * with the other two channels' share folded into its kernel and a bias that
+ * knows the padding, and a training model takes the stem's weight gradient
+ * from channel 0 too: a third of the stem's multiply-adds each way, the same
+ * result up to rounding. NULL mean or std turns it off. */
 NnStatus nn_resnet_set_gray_input (NnResnet *model, const float mean[3], const float std[3],
                                    NnError *err);
 

@@ -344,6 +344,8 @@ compute_class_weights (XlTrainSession *s)
     }
 }
 
+static void train_transform (const XlTrainSession *s, XlTransformConfig *tf, gboolean augment);
+
 static gboolean
 prepare_model (XlTrainSession *s, GError **error)
 {
@@ -392,6 +394,16 @@ prepare_model (XlTrainSession *s, GError **error)
               "transfer learning, and it will need far more data and epochs");
 
   nn_resnet_set_frozen_stages (s->net, xl_train_config_frozen_stages (cfg));
+  /* the loader's films are gray (one 8-bit value through the three
+   * normalized channels): the stem convolves channel 0 alone, forward and
+   * for its weight gradient, a third of its work (nn-resnet.h) */
+  XlTransformConfig tf;
+  train_transform (s, &tf, FALSE);
+  if (nn_resnet_set_gray_input (s->net, tf.mean, tf.std, &err) != NN_OK)
+    {
+      xl_model_set_nn_error (error, &err);
+      return FALSE;
+    }
   s->optim = nn_optim_defaults (cfg->optimizer);
   s->optim.momentum = cfg->momentum;
   s->optim.nesterov = cfg->nesterov;

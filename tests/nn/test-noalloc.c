@@ -292,6 +292,14 @@ test_train (void)
       assert_no_allocation (what_eval, m, eval_step, &step);
       step.batch = 1;
       assert_no_allocation (what_small, m, train_step, &step);
+      /* gray films: the stem's forward and weight gradient on channel 0,
+       * from blocks set_gray_input allocated */
+      g_autofree char *what_gray = g_strconcat (what, ", gray stem", NULL);
+      static const float mean[3] = { 0.485f, 0.456f, 0.406f }, std[3] = { 0.229f, 0.224f, 0.225f };
+      NnError err = { 0 };
+      g_assert_cmpint (nn_resnet_set_gray_input (m, mean, std, &err), ==, NN_OK);
+      step.batch = BATCH;
+      assert_no_allocation (what_gray, m, train_step, &step);
 
       if (cases[c].frozen > 0)
         {
