@@ -180,6 +180,18 @@ kernel_cols (float *scratch, const float *p, const float *b, size_t ldb, int kc,
     }
 }
 
+/* The block after panel pb's block of kc steps from k0 (at p): the panel's
+ * next, or the next panel's first; NULL after the last. The kernels prefetch
+ * it into L2 while they work on this one. */
+static const float *
+next_block (const float *packed, const float *p, int pb, int pb_end, int K, int k0, int kc)
+{
+  const size_t panel = (size_t) K * NN_PACKED_MR;
+
+  return k0 + kc < K ? p + (size_t) kc * NN_PACKED_MR
+         : pb + 1 < pb_end ? packed + (pb + 1) * panel : NULL;
+}
+
 /* scratch[(n - n0) * 64 + r] = sum over k of panel pb's row r times col[k][n],
  * for the columns [n0, n1) */
 static void
@@ -192,10 +204,8 @@ panel_product_avx512 (float *scratch, const float *packed, int pb, int pb_end, i
     {
       const int kc = K - k0 < NN_PACKED_KC ? K - k0 : NN_PACKED_KC;
       const float *p = packed + pb * panel + (size_t) k0 * NN_PACKED_MR;
-      /* the block after this one: the panel's next, or the next panel's
-       * first; kc * 4 lines, one per step in the first four passes */
-      const float *next = k0 + kc < K ? p + (size_t) kc * NN_PACKED_MR
-                          : pb + 1 < pb_end ? packed + (pb + 1) * panel : NULL;
+      /* kc * 4 lines, one per step in the first four passes */
+      const float *next = next_block (packed, p, pb, pb_end, K, k0, kc);
       for (int n = n0, pass = 0; n < n1; n += NN_PACKED_NR, pass++)
         {
           const int nr = n1 - n < NN_PACKED_NR ? n1 - n : NN_PACKED_NR;
@@ -270,8 +280,7 @@ panel_product_avx2 (float *scratch, const float *packed, int pb, int pb_end, int
     {
       const int kc = K - k0 < NN_PACKED_KC ? K - k0 : NN_PACKED_KC;
       const float *p = packed + pb * panel + (size_t) k0 * NN_PACKED_MR;
-      const float *next = k0 + kc < K ? p + (size_t) kc * NN_PACKED_MR
-                          : pb + 1 < pb_end ? packed + (pb + 1) * panel : NULL;
+      const float *next = next_block (packed, p, pb, pb_end, K, k0, kc);
       for (int n = n0, pass = 0; n < n1; n += NN_AVX2_NR, pass++)
         {
           const int nr = n1 - n < NN_AVX2_NR ? n1 - n : NN_AVX2_NR;
