@@ -1057,7 +1057,7 @@ gray_border_classes (int n_out, int n_in, int kernel, int stride, int pad, int *
 }
 
 /* Makes gray's kernel, bias and border corrections from the stem (folded, or
- * without a bias in training). */
+ * unfolded without a bias). */
 static void
 gray_stem_tables (NnResnet *m)
 {
@@ -1090,7 +1090,9 @@ gray_stem_tables (NnResnet *m)
           q[t] = c0;
           inside += c0;
         }
-      m->gray.bias[o] = (float) ((u->bias != NULL ? u->bias[o] : 0) + inside);
+      /* an unfolded stem has no bias (its bias block, if planned, is
+       * for folding and ignored until then, as in JOB_CONV_FORWARD) */
+      m->gray.bias[o] = (float) ((m->folded ? u->bias[o] : 0) + inside);
       for (int rc = 0; rc < nr; rc++)
         for (int cc = 0; cc < nc; cc++)
           {

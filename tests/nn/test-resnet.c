@@ -379,6 +379,7 @@ check_gray_stem (int size, int batch)
   const float mean[3] = { 0.485f, 0.456f, 0.406f }, std[3] = { 0.229f, 0.224f, 0.225f };
   NnResnet *ref = new_model (2, 8, batch, size, false);
   NnResnet *gray = new_model (2, 8, batch, size, false);
+  NnResnet *unfolded = new_model (2, 8, batch, size, false);
   const size_t plane = (size_t) size * size, n = (size_t) batch * 3 * plane;
   float *x = g_new (float, n), *y = g_new (float, n);
   float *ref_logits = g_new (float, batch * 2), *ref_stage = NULL;
@@ -390,6 +391,8 @@ check_gray_stem (int size, int batch)
   nn_resnet_init (ref, 11);
   perturb_stats (ref);
   copy_weights (gray, ref);
+  copy_weights (unfolded, ref);
+  g_assert_cmpint (nn_resnet_set_gray_input (unfolded, mean, std, &err), ==, NN_OK);
   g_assert_cmpint (nn_resnet_fold_batchnorm (ref, &err), ==, NN_OK);
   g_assert_cmpint (nn_resnet_fold_batchnorm (gray, &err), ==, NN_OK);
   g_assert_cmpint (nn_resnet_set_gray_input (gray, mean, std, &err), ==, NN_OK);
@@ -416,6 +419,10 @@ check_gray_stem (int size, int batch)
                   size, batch, e_stage, e_logits);
   g_assert_cmpfloat (e_stage, <, 1e-5);
   g_assert_cmpfloat (e_logits, <, 1e-5);
+  /* unfolded, the gray stem feeds BatchNorm (its bias block is not used) */
+  nn_resnet_forward (unfolded, x, batch, false);
+  g_assert_cmpfloat (rel_error (nn_resnet_logits (unfolded), ref_logits, (size_t) batch * 2), <,
+                     1e-5);
 
   /* it is the gray path that ran: a film whose channels differ is not gray,
    * and the gray stem, which reads channel 0 only, gets it wrong */
@@ -439,6 +446,7 @@ check_gray_stem (int size, int batch)
   g_free (ref_logits);
   g_free (y);
   g_free (x);
+  nn_resnet_free (unfolded);
   nn_resnet_free (gray);
   nn_resnet_free (ref);
 }
