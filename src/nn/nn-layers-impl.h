@@ -1004,6 +1004,27 @@ FN (nn_batchnorm_apply_channels) (REAL *out, const REAL *in, const REAL *alpha,
     FN (bn_apply) (out, in, B, C, HW, c, alpha[c], shift[c], relu);
 }
 
+/* d *= (in * alpha + shift > 0): ReLU's backward after a BatchNorm whose
+ * output was not kept */
+void
+FN (nn_batchnorm_relu_backward_channels) (REAL *d, const REAL *in, const REAL *alpha,
+                                          const REAL *shift, int B, int C, int HW, int c0,
+                                          int c1)
+{
+  for (int c = c0; c < c1; c++)
+    for (int b = 0; b < B; b++)
+      {
+        const REAL *x = in + ((size_t) b * C + c) * HW;
+        REAL *g = d + ((size_t) b * C + c) * HW;
+        const REAL a = alpha[c], sh = shift[c];
+        for (int i = 0; i < HW; i++)
+          {
+            REAL v = x[i] * a + sh;
+            g[i] = v > 0 ? g[i] : 0;
+          }
+      }
+}
+
 void
 FN (nn_batchnorm_forward_eval) (REAL *out, const REAL *in, const REAL *gamma,
                                 const REAL *beta, const REAL *running_mean,
@@ -1016,9 +1037,8 @@ FN (nn_batchnorm_forward_eval) (REAL *out, const REAL *in, const REAL *gamma,
 void
 FN (nn_batchnorm_backward_channels) (REAL *din, REAL *dgamma, REAL *dbeta, const REAL *dout,
                                      const REAL *in, const REAL *save_mean,
-                                     const REAL *save_invstd, const REAL *gamma,
-                                     const REAL *relu_alpha, const REAL *relu_shift, int B,
-                                     int C, int HW, int c0, int c1)
+                                     const REAL *save_invstd, const REAL *gamma, int B, int C,
+                                     int HW, int c0, int c1)
 {
   const double n = (double) B * HW;
 
@@ -1026,50 +1046,21 @@ FN (nn_batchnorm_backward_channels) (REAL *din, REAL *dgamma, REAL *dbeta, const
     {
       const double mean = (double) save_mean[c], invstd = (double) save_invstd[c];
       double lane_dy[8] = { 0 }, lane_dyx[8] = { 0 };
-      /* with the ReLU: dy where in * alpha + shift > 0 (the forward's
-       * output, bit for bit: see bn_apply), else 0 */
-      const bool relu = relu_alpha != NULL;
-      const REAL ra = relu ? relu_alpha[c] : 0, rs = relu ? relu_shift[c] : 0;
       for (int b = 0; b < B; b++)
         {
           const REAL *x = in + ((size_t) b * C + c) * HW;
           const REAL *dy = dout + ((size_t) b * C + c) * HW;
           int i = 0;
-          if (relu)
-            {
-              /* the masked dy 64 at a time, then the same sums in the same
-               * order as below: two loops GCC vectorizes (one loop with the
-               * choice inside it runs scalar, 4x slower) */
-              REAL gm[64];
-              for (int len; (len = (HW - i) / 8 * 8 < 64 ? (HW - i) / 8 * 8 : 64) > 0;
-                   i += len)
-                {
-                  for (int q = 0; q < len; q++)
-                    {
-                      const REAL xv = x[i + q], d = dy[i + q];
-                      gm[q] = xv * ra + rs > 0 ? d : (REAL) 0;
-                    }
-                  for (int q = 0; q < len; q += 8)
-                    for (int k = 0; k < 8; k++)
-                      {
-                        lane_dy[k] += (double) gm[q + k];
-                        lane_dyx[k] += (double) gm[q + k] * ((double) x[i + q + k] - mean);
-                      }
-                }
-            }
-          else
-            for (; i + 8 <= HW; i += 8)
-              for (int k = 0; k < 8; k++)
-                {
-                  lane_dy[k] += (double) dy[i + k];
-                  lane_dyx[k] += (double) dy[i + k] * ((double) x[i + k] - mean);
-                }
+          for (; i + 8 <= HW; i += 8)
+            for (int k = 0; k < 8; k++)
+              {
+                lane_dy[k] += (double) dy[i + k];
+                lane_dyx[k] += (double) dy[i + k] * ((double) x[i + k] - mean);
+              }
           for (; i < HW; i++)
             {
-              REAL v = x[i] * ra + rs;
-              double g = !relu || v > 0 ? (double) dy[i] : 0.0;
-              lane_dy[0] += g;
-              lane_dyx[0] += g * ((double) x[i] - mean);
+              lane_dy[0] += (double) dy[i];
+              lane_dyx[0] += (double) dy[i] * ((double) x[i] - mean);
             }
         }
       double sum_dy = ((lane_dy[0] + lane_dy[1]) + (lane_dy[2] + lane_dy[3]))
@@ -1092,17 +1083,8 @@ FN (nn_batchnorm_backward_channels) (REAL *din, REAL *dgamma, REAL *dbeta, const
           const REAL *x = in + ((size_t) b * C + c) * HW;
           const REAL *dy = dout + ((size_t) b * C + c) * HW;
           REAL *dx = din + ((size_t) b * C + c) * HW;
-          if (relu)
-            for (int i = 0; i < HW; i++)
-              {
-                const REAL xv = x[i], d = dy[i];
-                const REAL v = xv * ra + rs;
-                const REAL g = v > 0 ? d : (REAL) 0;
-                dx[i] = (g - mean_dy - (xv - m) * k) * scale;
-              }
-          else
-            for (int i = 0; i < HW; i++)
-              dx[i] = (dy[i] - mean_dy - (x[i] - m) * k) * scale;
+          for (int i = 0; i < HW; i++)
+            dx[i] = (dy[i] - mean_dy - (x[i] - m) * k) * scale;
         }
     }
 }
@@ -1113,7 +1095,7 @@ FN (nn_batchnorm_backward) (REAL *din, REAL *dgamma, REAL *dbeta, const REAL *do
                             const REAL *gamma, int B, int C, int HW)
 {
   FN (nn_batchnorm_backward_channels) (din, dgamma, dbeta, dout, in, save_mean, save_invstd,
-                                       gamma, NULL, NULL, B, C, HW, 0, C);
+                                       gamma, B, C, HW, 0, C);
 }
 
 void

@@ -137,15 +137,14 @@ long nn_winograd_chunk (int C, int OC, size_t ws_len);
   void nn_batchnorm_apply_channels##sfx (real *out, const real *in, const real *alpha, \
                                          const real *shift, int B, int C, int HW,      \
                                          int c0, int c1, bool relu);                   \
-  /* with relu_alpha and relu_shift (else NULL): dout is the gradient after a     \
-   * ReLU on the BatchNorm's output, taken through it on the way (its mask from   \
-   * in * relu_alpha + relu_shift > 0, the forward's ReLU mask bit for bit)       \
-   * without writing dout */                                                       \
+  /* d *= (in * alpha + shift > 0), in place: ReLU's backward from BatchNorm's input */ \
+  void nn_batchnorm_relu_backward_channels##sfx (real *d, const real *in,              \
+                                                 const real *alpha, const real *shift, \
+                                                 int B, int C, int HW, int c0, int c1); \
   void nn_batchnorm_backward_channels##sfx (                                           \
       real *din, real *dgamma, real *dbeta, const real *dout, const real *in,          \
-      const real *save_mean, const real *save_invstd, const real *gamma,               \
-      const real *relu_alpha, const real *relu_shift, int B, int C, int HW, int c0,    \
-      int c1);                                                                         \
+      const real *save_mean, const real *save_invstd, const real *gamma, int B, int C, \
+      int HW, int c0, int c1);                                                         \
   /* Evaluation mode: running statistics. out may alias in. */                         \
   void nn_batchnorm_forward_eval##sfx (real *out, const real *in, const real *gamma,   \
                                        const real *beta, const real *running_mean,     \

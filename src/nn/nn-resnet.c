@@ -990,6 +990,7 @@ typedef enum {
   JOB_BN_BACKWARD,
   JOB_BN_BACKWARD_EVAL,
   JOB_BN_RECOMPUTE,      /* backward: a unit's out again, from conv_out */
+  JOB_BN_RELU_BACKWARD,  /* backward: ReLU's mask from conv_out */
   JOB_RELU_BACKWARD,
   JOB_ADD_RELU,
   JOB_MAXPOOL,
@@ -1544,6 +1545,7 @@ job_task_run (void *ctx, int task, int thread)
     case JOB_BN_BACKWARD:
     case JOB_BN_BACKWARD_EVAL:
     case JOB_BN_RECOMPUTE:
+    case JOB_BN_RELU_BACKWARD:
       {
         Unit *u = j->u;
         int C = u->shape.out_c, HW = u->shape.out_h * u->shape.out_w;
@@ -1573,11 +1575,12 @@ job_task_run (void *ctx, int task, int thread)
         else if (j->kind == JOB_BN_RECOMPUTE)
           nn_batchnorm_apply_channels (u->out, u->conv_out, u->bn_alpha, u->bn_shift, j->B, C,
                                        HW, (int) c0, (int) c1, u->relu);
+        else if (j->kind == JOB_BN_RELU_BACKWARD)
+          nn_batchnorm_relu_backward_channels (j->dout, u->conv_out, u->bn_alpha, u->bn_shift,
+                                               j->B, C, HW, (int) c0, (int) c1);
         else
           nn_batchnorm_backward_channels (j->din, u->dgamma, u->dbeta, j->dout, j->in,
-                                          u->save_mean, u->save_invstd, u->gamma,
-                                          j->relu ? u->bn_alpha : NULL,
-                                          j->relu ? u->bn_shift : NULL, j->B, C, HW,
+                                          u->save_mean, u->save_invstd, u->gamma, j->B, C, HW,
                                           (int) c0, (int) c1);
         break;
       }
@@ -1686,7 +1689,7 @@ profile_job (NnResnet *m, const Job *job, double seconds)
                   || job->kind == JOB_WINO_DWEIGHT_SUM
                   || (job->kind == JOB_WINO_WEIGHTS && job->backward)
                   || job->kind == JOB_BN_BACKWARD || job->kind == JOB_MAXPOOL_BACKWARD
-                  || job->kind == JOB_BN_RECOMPUTE
+                  || job->kind == JOB_BN_RECOMPUTE || job->kind == JOB_BN_RELU_BACKWARD
                   || job->kind == JOB_AVGPOOL_BACKWARD || job->kind == JOB_RELU_BACKWARD
                   || job->kind == JOB_OPTIM || job->kind == JOB_ZERO || job->kind == JOB_COPY;
   const char *name;
@@ -2181,18 +2184,16 @@ conv_backward_data_winograd (NnResnet *m, Unit *u, float *din, float *dout, int 
   run_job (m, &conv);
 }
 
-/* dout (B,OC,OH,OW) is d loss / d unit output: with relu, before the unit's
- * ReLU, which BatchNorm's backward then takes it through (the mask from
- * conv_out, one pass over memory fewer than a ReLU backward first); without,
- * after the caller applied it. Overwrites dout with d loss / d conv_out, then
+/* dout (B,OC,OH,OW) is d loss / d unit output *after* its ReLU (if any) has been
+ * applied by the caller. Overwrites dout with d loss / d conv_out, then
  * accumulates into din (may be NULL; with din_fresh it holds nothing yet and
  * is written where that saves zeroing it) and the unit's parameter gradients. */
 static void
 unit_backward (NnResnet *m, Unit *u, float *din, float *dout, const float *in, int B,
-               bool din_fresh, bool relu)
+               bool din_fresh)
 {
   Job bn = { .kind = JOB_BN_BACKWARD, .u = u, .B = B, .in = u->conv_out, .din = dout,
-             .dout = dout, .relu = relu };
+             .dout = dout };
   run_job (m, &bn);
   if (din == NULL && stem_gray (m, u) && m->gray.dw_p != NULL)
     {
@@ -2293,6 +2294,8 @@ nn_resnet_backward (NnResnet *m)
       size_t n_out = (size_t) B * s2->out_c * s2->out_h * s2->out_w;
       size_t n_in = (size_t) B * b->conv1.shape.in_c * b->conv1.shape.in_h
                     * b->conv1.shape.in_w;
+      size_t n_mid = (size_t) B * b->conv1.shape.out_c * b->conv1.shape.out_h
+                     * b->conv1.shape.out_w;
       /* the input gradient is needed only if something before this block trains */
       bool need_din = (i > 0 ? m->blocks[i - 1].group : NN_GROUP_STEM) >= frozen;
       float *dout = g[0], *dx = g[1], *tmp = g[2];
@@ -2306,7 +2309,7 @@ nn_resnet_backward (NnResnet *m)
             parallel_zero (m, dx, n_in);
           Job copy = { .kind = JOB_COPY, .out = tmp, .in = dout, .n = n_out };
           run_job (m, &copy);
-          unit_backward (m, &b->down, need_din ? dx : NULL, tmp, x, B, false, false);
+          unit_backward (m, &b->down, need_din ? dx : NULL, tmp, x, B, false);
         }
       else if (need_din)
         {
@@ -2315,8 +2318,9 @@ nn_resnet_backward (NnResnet *m)
         }
 
       recompute_out (m, &b->conv1, B);                  /* conv2's input */
-      unit_backward (m, &b->conv2, tmp, dout, b->conv1.out, B, true, false);
-      unit_backward (m, &b->conv1, need_din ? dx : NULL, tmp, x, B, false, true);
+      unit_backward (m, &b->conv2, tmp, dout, b->conv1.out, B, true);
+      relu_backward (m, tmp, b->conv1.out, n_mid);
+      unit_backward (m, &b->conv1, need_din ? dx : NULL, tmp, x, B, false);
 
       /* rotate: the input gradient is the next block's output gradient */
       g[0] = dx;
@@ -2332,8 +2336,10 @@ nn_resnet_backward (NnResnet *m)
       parallel_zero (m, m->grad_stem, n);
       Job pool = { .kind = JOB_MAXPOOL_BACKWARD, .B = B, .din = m->grad_stem, .dout = g[0] };
       run_job (m, &pool);
-      /* through the stem's ReLU in its BatchNorm's backward */
-      unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B, false, true);
+      /* the stem's output shared this buffer: its mask comes from conv_out */
+      Job relu = { .kind = JOB_BN_RELU_BACKWARD, .u = &m->stem, .B = B, .dout = m->grad_stem };
+      run_job (m, &relu);
+      unit_backward (m, &m->stem, NULL, m->grad_stem, m->last_input, B, false);
     }
 }
 

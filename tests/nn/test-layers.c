@@ -332,57 +332,6 @@ test_winograd_f64 (void)
   g_free (ws); g_free (ws2);
 }
 
-/* BatchNorm's backward taken through the ReLU on its output (the mask from
- * its input, alpha and shift) gives bit for bit what a ReLU backward on the
- * kept output and then the plain BatchNorm backward give: map sizes around
- * the fused loop's chunks of 64 and groups of 8, a NaN where the ReLU was off
- * (it must not leak), dout left as it was. */
-static void
-test_batchnorm_relu_backward (void)
-{
-  static const int sizes[] = { 1, 7, 8, 49, 64, 65, 130, 196 };
-
-  for (size_t t = 0; t < G_N_ELEMENTS (sizes); t++)
-    {
-      const int B = 3, C = 4, HW = sizes[t];
-      const size_t n = (size_t) B * C * HW;
-      float *in = g_new (float, n), *out = g_new (float, n), *dout = g_new (float, n);
-      float *masked = g_new (float, n), *dref = g_new (float, n), *dfused = g_new (float, n);
-      float *keep = g_new (float, n);
-      float mean[4], invstd[4], rm[4] = { 0 }, rv[4] = { 1, 1, 1, 1 }, alpha[4], shift[4];
-      float gamma[4] = { 1.5f, -0.5f, 0.7f, 2 }, beta[4] = { 0.1f, 0.3f, -0.2f, 0 };
-      float dg_ref[4] = { 0 }, db_ref[4] = { 0 }, dg[4] = { 0 }, db[4] = { 0 };
-
-      fill_uniform (in, n, 40 + (int) t, -3, 3);
-      fill_uniform (dout, n, 60 + (int) t, -1, 1);
-      nn_batchnorm_forward_train_channels (out, mean, invstd, rm, rv, in, gamma, beta, B, C, HW,
-                                           0, C, true, 0.1, 1e-5, alpha, shift);
-      for (size_t i = 0; i < n; i++)
-        if (out[i] == 0)
-          {
-            dout[i] = NAN;              /* behind the ReLU: must come out 0 */
-            break;
-          }
-      memcpy (keep, dout, n * sizeof (float));
-      memcpy (masked, dout, n * sizeof (float));
-      nn_relu_backward (masked, out, n);
-      nn_batchnorm_backward_channels (dref, dg_ref, db_ref, masked, in, mean, invstd, gamma, NULL,
-                                      NULL, B, C, HW, 0, C);
-      nn_batchnorm_backward_channels (dfused, dg, db, dout, in, mean, invstd, gamma, alpha,
-                                      shift, B, C, HW, 0, 2);
-      nn_batchnorm_backward_channels (dfused, dg, db, dout, in, mean, invstd, gamma, alpha,
-                                      shift, B, C, HW, 2, C);
-      g_assert_cmpmem (dfused, n * sizeof (float), dref, n * sizeof (float));
-      g_assert_cmpmem (dg, sizeof dg, dg_ref, sizeof dg_ref);
-      g_assert_cmpmem (db, sizeof db, db_ref, sizeof db_ref);
-      g_assert_cmpint (memcmp (dout, keep, n * sizeof (float)), ==, 0);
-      for (size_t i = 0; i < n; i++)
-        g_assert_false (isnan (dfused[i]));
-      g_free (in); g_free (out); g_free (dout); g_free (masked); g_free (dref); g_free (dfused);
-      g_free (keep);
-    }
-}
-
 static void
 test_batchnorm_train (void)
 {
@@ -542,7 +491,6 @@ main (int argc, char **argv)
   g_test_add_func ("/nn/layers/winograd", test_winograd);
   g_test_add_func ("/nn/layers/winograd-f64", test_winograd_f64);
   g_test_add_func ("/nn/layers/batchnorm-train", test_batchnorm_train);
-  g_test_add_func ("/nn/layers/batchnorm-relu-backward", test_batchnorm_relu_backward);
   g_test_add_func ("/nn/layers/maxpool", test_maxpool);
   g_test_add_func ("/nn/layers/maxpool-interior", test_maxpool_interior);
   g_test_add_func ("/nn/layers/cross-entropy", test_cross_entropy);
